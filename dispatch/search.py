@@ -1,0 +1,151 @@
+"""How the OR-Tools search is run within a wall-clock budget.
+
+The default, measured on the Solomon / Gehring-Homberger benchmark (see
+``docs/dispatch.md``): parallel cheapest insertion for the first plan (path
+cheapest arc finds none on tight windows) followed by guided local search
+for the rest of the time. GLS never stops by itself, so every phase gets an
+explicit limit taken from one :class:`Clock`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from dispatch.routing import RoutingModel
+from dispatch.screening import finish_time
+
+FirstSolution = routing_enums_pb2.FirstSolutionStrategy
+Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic
+SearchStatus = routing_enums_pb2.RoutingSearchStatus
+
+
+class Clock:
+    """Wall time since the solve started, against its limit."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self.started = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return self.limit - self.elapsed()
+
+
+@dataclass(frozen=True)
+class SearchStrategy:
+    """Knobs of the search; the defaults are what the benchmark supports."""
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.first_solution not in FirstSolution.Value.keys():
+            raise ValueError(f"first_solution {self.first_solution!r} not understood.")
+        if self.metaheuristic not in Metaheuristic.Value.keys():
+            raise ValueError(f"metaheuristic {self.metaheuristic!r} not understood.")
+
+
+@dataclass
+class SearchOutcome:
+    assignment: object | None
+    status: str
+    first_solution_time: float | None = None
+    phases: list[str] = field(default_factory=list)
+
+
+def _reserve(model: RoutingModel) -> float:
+    """Time kept back for reading and validating the plan."""
+    return 0.1 + 0.0005 * len(model.visits)
+
+
+def _parameters(strategy: SearchStrategy, seconds: float):
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = FirstSolution.Value.Value(strategy.first_solution)
+    params.local_search_metaheuristic = Metaheuristic.Value.Value(strategy.metaheuristic)
+    params.guided_local_search_lambda_coefficient = strategy.gls_lambda
+    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    return params
+
+
+def run_search(
+    model: RoutingModel, clock: Clock, seed: int, warm: dict[str, list[str]], strategy: SearchStrategy
+) -> SearchOutcome:
+    routing = model.routing
+    first: list[float] = []
+    routing.AddAtSolutionCallback(lambda: first or first.append(clock.elapsed()))
+    budget = clock.remaining() - _reserve(model)
+    params = _parameters(strategy, budget)
+    routing.CloseModelWithParameters(params)
+    initial = _warm_start(model, warm)
+    phases = ["warm start" if initial is not None else strategy.first_solution, strategy.metaheuristic]
+    if budget <= 0:
+        assignment = None
+    elif initial is not None:
+        assignment = routing.SolveFromAssignmentWithParameters(initial, params)
+    else:
+        assignment = routing.SolveWithParameters(params)
+    status = SearchStatus.Value.Name(routing.status())
+    if assignment is None:
+        assignment = initial
+        phases.append("no solution found; falling back to the warm start" if initial else "no solution found")
+    return SearchOutcome(assignment, status, first[0] if first else None, phases)
+
+
+def _warm_start(model: RoutingModel, warm: dict[str, list[str]]):
+    """An assignment from the caller's routes, or ``None``.
+
+    Stops a technician may not serve are left out first; if the routes are
+    still infeasible, each is cut down to the stops that fit in order.
+    """
+    if not warm:
+        return None
+    routes = _allowed_stops(model, warm)
+    assignment = model.routing.ReadAssignmentFromRoutes(model.index_routes(routes), True)
+    if assignment is None:
+        routes = {tech_id: _stops_that_fit(model, tech_id, ids) for tech_id, ids in routes.items()}
+        assignment = model.routing.ReadAssignmentFromRoutes(model.index_routes(routes), True)
+    return assignment
+
+
+def _allowed_stops(model: RoutingModel, warm: dict[str, list[str]]) -> dict[str, list[str]]:
+    seen: set[str] = set()
+    routes: dict[str, list[str]] = {}
+    for tech_id, visit_ids in warm.items():
+        vehicle = model.vehicle_of.get(tech_id)
+        if vehicle is None:
+            continue
+        kept = []
+        for visit_id in visit_ids:
+            if visit_id in seen or vehicle not in model.allowed.get(visit_id, ()):
+                continue
+            seen.add(visit_id)
+            kept.append(visit_id)
+        routes[tech_id] = kept
+    return routes
+
+
+def _stops_that_fit(model: RoutingModel, tech_id: str, visit_ids: list[str]) -> list[str]:
+    """The stops, in order, that keep windows, limits, lab cutoff and shift
+    (breaks aside: the search places them)."""
+    problem = model.problem
+    tech = problem.technician(tech_id)
+    kept: list[str] = []
+    location, clock, load = tech.start_location, tech.shift.start, 0
+    for visit_id in visit_ids:
+        visit = problem.visit(visit_id)
+        start = visit.earliest_start(clock + problem.matrix.duration(location, visit.location))
+        if start is None or (tech.max_visits is not None and len(kept) >= tech.max_visits):
+            continue
+        if tech.capacity is not None and load + visit.demand > tech.capacity:
+            continue
+        if finish_time(problem, tech, visit.location, start + visit.service_duration) is None:
+            continue
+        kept.append(visit_id)
+        location, clock, load = visit.location, start + visit.service_duration, load + visit.demand
+    return kept

@@ -1,0 +1,189 @@
+"""``solve``: the dispatch engine's one entry point.
+
+It screens visits no technician could serve (reported with a reason), builds
+the OR-Tools routing model (:mod:`dispatch.routing`), searches within the time
+limit (:mod:`dispatch.search`), reads the plan back, and validates it
+independently before returning it: a plan that breaks a constraint raises
+:class:`~dispatch.validation.InvalidPlanError` instead of reaching a
+technician.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+from dispatch.model import DispatchProblem
+from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
+from dispatch.routing import RoutingModel
+from dispatch.screening import screen
+from dispatch.search import Clock, SearchOutcome, SearchStrategy, run_search
+from dispatch.validation import ensure_valid
+
+InitialRoutes = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
+
+
+def solve(
+    problem: DispatchProblem,
+    time_limit: float,
+    seed: int = 0,
+    initial_routes: InitialRoutes | None = None,
+    strategy: SearchStrategy | None = None,
+) -> Plan:
+    """Best plan found within ``time_limit`` seconds of wall time.
+
+    ``initial_routes`` warm-starts the search from a plan, e.g. a published
+    one: ``{technician_id: [visit_id, ...]}`` or one list per technician in
+    ``problem.technicians`` order. Stops that no longer fit (unknown ids,
+    pins, skills, broken windows) are left out of the warm start and
+    re-inserted by the search if they can be. ``seed`` drives the randomised
+    improvement phases; the same seed and limit give the same search.
+
+    :raise ValueError: if ``time_limit`` is not positive or ``initial_routes``
+        has the wrong shape.
+    :raise InvalidPlanError: if the plan found breaks a constraint (a bug).
+    """
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit!r}.")
+    clock = Clock(time_limit)
+    warm = _initial_routes_by_technician(problem, initial_routes)
+    screening = screen(problem)
+    if not screening.allowed:
+        plan = _empty_plan(screening.unassigned, clock, status="EMPTY")
+        return ensure_valid(problem, plan)
+    model = RoutingModel(problem, screening)
+    outcome = run_search(model, clock, seed, warm, strategy or SearchStrategy())
+    plan = read_plan(model, outcome, screening.unassigned, clock)
+    return ensure_valid(problem, plan)
+
+
+def _initial_routes_by_technician(
+    problem: DispatchProblem, initial_routes: InitialRoutes | None
+) -> dict[str, list[str]]:
+    if initial_routes is None:
+        return {}
+    if isinstance(initial_routes, Mapping):
+        pairs = list(initial_routes.items())
+    elif isinstance(initial_routes, Sequence) and not isinstance(initial_routes, str):
+        if len(initial_routes) > len(problem.technicians):
+            raise ValueError(
+                f"initial_routes has {len(initial_routes)} routes for {len(problem.technicians)} technicians."
+            )
+        pairs = [(t.id, r) for t, r in zip(problem.technicians, initial_routes)]
+    else:
+        raise ValueError("initial_routes must map technician ids to visit ids, or list one route per technician.")
+    routes = {}
+    for technician_id, visit_ids in pairs:
+        if isinstance(visit_ids, str) or not isinstance(visit_ids, Sequence):
+            raise ValueError(f"initial route of {technician_id!r} must be a list of visit ids.")
+        routes[str(technician_id)] = [str(v) for v in visit_ids]
+    return routes
+
+
+def _empty_plan(unassigned: list[Unassigned], clock: Clock, status: str) -> Plan:
+    return Plan(
+        routes=(),
+        unassigned=tuple(unassigned),
+        objective=0,
+        status=status,
+        stats=SolveStats(wall_time=clock.elapsed()),
+    )
+
+
+def read_plan(model: RoutingModel, outcome: SearchOutcome, screened_out: list[Unassigned], clock: Clock) -> Plan:
+    """Turn the search's best assignment into a :class:`Plan`."""
+    problem = model.problem
+    routes = []
+    if outcome.assignment is not None:
+        breaks = _breaks_by_vehicle(model, outcome.assignment)
+        for vehicle in range(len(model.technicians)):
+            route = _read_route(model, outcome.assignment, vehicle, breaks.get(vehicle, []))
+            if route is not None:
+                routes.append(route)
+    served = {stop.visit_id for route in routes for stop in route.stops}
+    dropped = [
+        Unassigned(v.id, UnassignedReason.NO_CAPACITY,
+                   f"Visit {v.id} could be served alone, but no eligible technician's day has room for it.")
+        for v in model.visits if v.id not in served
+    ]
+    by_id = {u.visit_id: u for u in screened_out + dropped}
+    unassigned = tuple(by_id[v.id] for v in problem.visits if v.id in by_id)
+    objective = sum(_route_cost(problem, r) for r in routes)
+    if problem.balance_coefficient and routes:
+        objective += problem.balance_coefficient * (
+            max(r.end_time for r in routes) - min(r.start_time for r in routes))
+    return Plan(
+        routes=tuple(routes),
+        unassigned=unassigned,
+        objective=objective,
+        status=outcome.status,
+        stats=SolveStats(
+            wall_time=clock.elapsed(),
+            first_solution_time=outcome.first_solution_time,
+            phases=tuple(outcome.phases),
+        ),
+    )
+
+
+def _route_cost(problem: DispatchProblem, route: Route) -> int:
+    return route.distance if problem.cost == "distance" else route.travel_time
+
+
+def _breaks_by_vehicle(model: RoutingModel, assignment) -> dict[int, list[ScheduledBreak]]:
+    result: dict[int, list[ScheduledBreak]] = {}
+    if not model.break_vehicle:
+        return result
+    container = assignment.IntervalVarContainer()
+    for i in range(container.Size()):
+        element = container.Element(i)
+        vehicle = model.break_vehicle.get(element.Var().Name())
+        if vehicle is not None and element.PerformedValue():
+            result.setdefault(vehicle, []).append(ScheduledBreak(element.StartValue(), element.EndValue()))
+    return result
+
+
+def _read_route(model: RoutingModel, assignment, vehicle: int, breaks: list[ScheduledBreak]) -> Route | None:
+    routing, manager, time_dim = model.routing, model.manager, model.time
+    problem = model.problem
+    tech = model.technicians[vehicle]
+    index = routing.Start(vehicle)
+    start_time = assignment.Value(time_dim.CumulVar(index))
+    location, departure = tech.start_location, start_time
+    stops, lab_drop = [], None
+    travel_time = distance = 0
+    index = assignment.Value(routing.NextVar(index))
+    while not routing.IsEnd(index):
+        node = manager.IndexToNode(index)
+        cumul = assignment.Value(time_dim.CumulVar(index))
+        if node < len(model.visits):
+            visit = model.visits[node]
+            arrival = departure + problem.matrix.duration(location, visit.location)
+            arrival += sum(max(0, min(cumul, b.end) - max(departure, b.start)) for b in breaks)
+            stops.append(Stop(visit.id, min(arrival, cumul), cumul, cumul + visit.service_duration))
+            next_location, departure = visit.location, cumul + visit.service_duration
+        else:
+            lab = model.lab_by_node[node].lab
+            lab_drop = LabDrop(lab.id, cumul)
+            next_location, departure = lab.location, cumul
+        travel_time += problem.matrix.duration(location, next_location)
+        distance += problem.matrix.distance(location, next_location)
+        location = next_location
+        index = assignment.Value(routing.NextVar(index))
+    if not stops:
+        return None
+    if tech.end_location is not None:
+        travel_time += problem.matrix.duration(location, tech.end_location)
+        distance += problem.matrix.distance(location, tech.end_location)
+        end_time = assignment.Value(time_dim.CumulVar(index))
+    else:
+        end_time = departure
+    return Route(
+        technician_id=tech.id,
+        stops=tuple(stops),
+        start_time=start_time,
+        end_time=end_time,
+        travel_time=travel_time,
+        distance=distance,
+        lab_drop=lab_drop,
+        breaks=tuple(sorted(breaks, key=lambda b: b.start)),
+    )
