@@ -6,8 +6,9 @@ offline by default (the centroid of the address's US ZIP code, from the
 chosen by configuration.
 
 Addresses are protected health information here: nothing in this module
-logs a query, and geopy's own debug and info records (which carry the
-request URL and the service's error body) are dropped.
+logs a query, geopy's own debug and info records (which carry the request
+URL and the service's error body) are dropped, and query strings are cut
+from urllib3's records of the requests it sends.
 """
 
 from __future__ import annotations
@@ -158,13 +159,29 @@ class _DropQueryRecords(logging.Filter):
         return record.levelno >= logging.WARNING
 
 
-_GEOPY_FILTER = _DropQueryRecords()
+class _RedactQueryStrings(logging.Filter):
+    """Cut query strings out of urllib3's records: a geocoding URL carries the address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_query_string(arg) for arg in record.args)
+        return True
 
 
-def _silence_geopy_queries() -> None:
-    geopy_logger = logging.getLogger("geopy")
-    if _GEOPY_FILTER not in geopy_logger.filters:
-        geopy_logger.addFilter(_GEOPY_FILTER)
+def _redact_query_string(value: object) -> object:
+    if isinstance(value, str) and "?" in value:
+        return value.split("?", 1)[0] + "?<redacted>"
+    return value
+
+
+_LOG_FILTERS = {"geopy": _DropQueryRecords(), "urllib3.connectionpool": _RedactQueryStrings()}
+
+
+def _keep_queries_out_of_logs() -> None:
+    for name, log_filter in _LOG_FILTERS.items():
+        library_logger = logging.getLogger(name)
+        if log_filter not in library_logger.filters:
+            library_logger.addFilter(log_filter)
 
 
 class GeopyGeocoder:
@@ -186,7 +203,7 @@ class GeopyGeocoder:
         except (TypeError, GeopyError) as error:
             raise ValueError(f"invalid options for geocoding service {service!r}: {error}") from error
         self.service = service
-        _silence_geopy_queries()
+        _keep_queries_out_of_logs()
 
     def geocode(self, query: str) -> GeoPoint:
         """Return the service's best match, precision ``address``.
@@ -197,10 +214,12 @@ class GeopyGeocoder:
             location = self._geocoder.geocode(query)
         except GeopyError as error:
             logger.warning("geocoding service %s failed: %s", self.service, type(error).__name__)
+            # "from None": geopy's connection errors quote the request URL,
+            # which carries the address, and tracebacks end up in logs.
             raise GeocodingError(
                 f"could not geocode the address: {self.service} failed ({type(error).__name__})",
                 query,
-            ) from error
+            ) from None
         if location is None:
             raise GeocodingError(
                 f"could not geocode the address: {self.service} found no match", query
