@@ -1,0 +1,40 @@
+"""labvisit: lab-visit booking for a drug-safety monitoring program.
+
+``create_app`` is the application factory; each feature registers itself with
+``init_app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, redirect
+
+
+def create_app(config_object: object | str | None = None) -> Flask:
+    """Build the app from a config class (default: DevelopmentConfig, or ProductionConfig by env)."""
+    app = Flask(__name__, instance_relative_config=True)
+    if config_object is None:
+        config_object = os.environ.get("LABVISIT_CONFIG", "config.DevelopmentConfig")
+    app.config.from_object(config_object)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment.")
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    from booking import cli, errors
+    from booking.api import register_api
+    from booking.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    errors.init_app(app)
+    register_api(app)
+    cli.init_app(app)
+
+    @app.get("/")
+    def index():
+        return redirect("/api/openapi.json")
+
+    return app

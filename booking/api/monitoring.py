@@ -1,0 +1,43 @@
+"""Coordinators' lists: who is due with no booking, who is overdue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from booking.api.common import documented_errors
+from booking.auth import STAFF, roles_allowed
+from booking.schedule import month_of
+from booking.schemas import DuePatientSchema, MonthArgsSchema
+from booking.services.monitoring import due_without_booking, overdue_patients
+
+blp = Blueprint("monitoring", __name__, url_prefix="/api/v1/monitoring",
+                description="Who is due or overdue (staff).")
+
+
+@blp.route("/due")
+class Due(MethodView):
+    @blp.arguments(MonthArgsSchema, location="query")
+    @blp.response(200, DuePatientSchema(many=True))
+    @documented_errors(blp, 401, 403)
+    @roles_allowed(*STAFF)
+    def get(self, args):
+        """Patients with a monitoring month ``month`` (default: this month) and no booking for it."""
+        if args.get("month"):
+            year, month = map(int, args["month"].split("-"))
+            target = date(year, month, 1)
+        else:
+            target = month_of(datetime.now(timezone.utc).date())
+        return due_without_booking(target)
+
+
+@blp.route("/overdue")
+class Overdue(MethodView):
+    @blp.response(200, DuePatientSchema(many=True))
+    @documented_errors(blp, 401, 403)
+    @roles_allowed(*STAFF)
+    def get(self):
+        """Patients with an overdue month: past, untested, and not tested since."""
+        return overdue_patients()

@@ -1,0 +1,88 @@
+"""Flask extensions, created once and bound to an app in ``create_app``."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask_migrate import Migrate
+import http
+
+import marshmallow as ma
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+
+# Named constraints make Alembic migrations portable between SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate()
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    instance = ma.fields.String(allow_none=True)
+    errors = ma.fields.Dict(metadata={"description": "Field-level messages, when the input is invalid."})
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with errors documented as application/problem+json.
+
+    The errors themselves are rendered by ``booking.errors``.
+    """
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """Errors are handled by booking.errors for the whole app."""
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, "application/problem+json")
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, "application/problem+json")
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+api = ProblemApi()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    """Let SQLAlchemy's BEGIN below decide locking, and wait rather than fail on a busy file."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    """Take SQLite's write lock at BEGIN.
+
+    A deferred transaction that reads and then writes can fail with "database is
+    locked" when two writers race; BEGIN IMMEDIATE makes them queue instead, so the
+    capacity checks below stay atomic on the embedded database too.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

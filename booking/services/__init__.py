@@ -1,0 +1,1 @@
+"""Services: the use cases behind the API, over the models and the pure rules."""

@@ -1,0 +1,181 @@
+"""What a patient can book: center slots, home/office arrival windows, provider visits.
+
+Grids come from the pure rules in ``booking.slots``; places taken come from the
+capacity counters, the same rows that decide a booking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from flask import current_app
+
+from booking.errors import NotFound, Unprocessable
+from booking.extensions import db
+from booking.models import Patient, Region, ServiceCenter
+from booking.services import capacity
+from booking.services.places import region_for
+from booking.slots import Closure, OpeningHours, Slot, free_slots, slot_grid, zone_for
+
+PROVIDER_NOTICE = (
+    "The lab analysis is covered by the program, but your provider's office may charge a "
+    "co-pay for the visit. The time is agreed directly with your provider's office; enter it "
+    "here so your monitoring schedule shows it."
+)
+
+
+@dataclass(frozen=True)
+class Opening:
+    slot: Slot
+    places_left: int | None
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a home or office visit happens."""
+
+    address: str
+    latitude: float
+    longitude: float
+    region: Region
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def check_range(first: date, last: date, tz: str) -> None:
+    """:raise Unprocessable: (422) reversed, past or too long a date range."""
+    today = now_utc().astimezone(zone_for(tz)).date()
+    if last < first:
+        raise Unprocessable("'to' is before 'from'.", errors={"to": ["Must not be before 'from'."]})
+    if last < today:
+        raise Unprocessable("The date range is in the past.", errors={"to": ["Must not be in the past."]})
+    limit = current_app.config["MAX_AVAILABILITY_DAYS"]
+    if (last - first).days + 1 > limit:
+        raise Unprocessable(f"The date range may span at most {limit} days.",
+                            errors={"to": [f"At most {limit} days after 'from'."]})
+
+
+def active_center(center_id: int | None) -> ServiceCenter:
+    """:raise Unprocessable/NotFound: missing or unknown center."""
+    if center_id is None:
+        raise Unprocessable("service_center_id is required for a service_center visit.",
+                            errors={"service_center_id": ["Required for kind=service_center."]})
+    center = db.session.get(ServiceCenter, center_id)
+    if center is None or not center.active:
+        raise NotFound(f"Service center {center_id} not found.")
+    return center
+
+
+def center_grid(center: ServiceCenter, first: date, last: date) -> list[Slot]:
+    hours = [OpeningHours(h.weekday, h.opens, h.closes) for h in center.hours]
+    closures = [Closure(c.start_date, c.end_date, c.reason) for c in center.closures]
+    return slot_grid(hours, closures, center.time_zone, center.slot_minutes, first, last)
+
+
+def center_openings(center: ServiceCenter, first: date, last: date) -> list[Opening]:
+    """Free future slots of a center with the places left in each."""
+    grid = [s for s in center_grid(center, first, last) if s.start > now_utc()]
+    if not grid:
+        return []
+    counts = capacity.center_booked_counts(center.id, grid[0].start, grid[-1].start)
+    return [Opening(s, left) for s, left in free_slots(grid, counts, center.capacity_per_slot)]
+
+
+def region_grid(region: Region, first: date, last: date) -> list[Slot]:
+    hours = [OpeningHours(d, region.service_start, region.service_end) for d in region.service_weekdays]
+    return slot_grid(hours, [], region.time_zone, region.window_minutes, first, last)
+
+
+def region_openings(region: Region, first: date, last: date) -> list[Opening]:
+    """Future arrival windows on the region's days that still have capacity.
+
+    A simple rule: a day's capacity is shared by all its windows. The daily
+    dispatch replaces it with a travel-aware insertion check.
+    """
+    windows = [w for w in region_grid(region, first, last) if w.start > now_utc()]
+    taken = capacity.region_booked_counts(region.id, first, last)
+    zone = zone_for(region.time_zone)
+    out = []
+    for window in windows:
+        left = region.daily_capacity - taken.get(window.start.astimezone(zone).date(), 0)
+        if left > 0:
+            out.append(Opening(window, left))
+    return out
+
+
+def visit_site(patient: Patient, kind: str) -> Site:
+    """The patient's home or office and the region that serves it.
+
+    :raise Unprocessable: (422) no office address on file, or outside every home-visit region.
+    """
+    prefix = "home" if kind == "home" else "office"
+    address = getattr(patient, f"{prefix}_address")
+    if not address:
+        raise Unprocessable(f"The patient has no {prefix} address on file.",
+                            errors={"kind": [f"No {prefix} address on file."]})
+    lat, lon = getattr(patient, f"{prefix}_latitude"), getattr(patient, f"{prefix}_longitude")
+    region = region_for(lat, lon)
+    if region is None:
+        raise Unprocessable(f"The {prefix} address is outside every home-visit service region.",
+                            errors={"kind": [f"Mobile visits are not offered at this {prefix} address."]})
+    return Site(address, lat, lon, region)
+
+
+def provider_of(patient: Patient) -> dict:
+    """:raise Unprocessable: (422) the patient has no provider on file."""
+    if not patient.provider_name:
+        raise Unprocessable("The patient has no healthcare provider on file.",
+                            errors={"kind": ["No healthcare provider on file."]})
+    return {"name": patient.provider_name, "address": patient.provider_address,
+            "phone": patient.provider_phone}
+
+
+def opening_view(opening: Opening, tz: str) -> dict:
+    local_start, local_end = opening.slot.local(tz)
+    return {"starts_at": opening.slot.start, "ends_at": opening.slot.end,
+            "local_start": local_start.isoformat(), "local_end": local_end.isoformat(),
+            "places_left": opening.places_left}
+
+
+def availability(patient: Patient, kind: str, first: date, last: date, center_id: int | None) -> dict:
+    """Everything the booking page needs to offer ``kind`` between two dates."""
+    result = {"patient_id": patient.id, "kind": kind, "start": first, "end": last,
+              "service_center": None, "region": None, "openings": [], "notice": None,
+              "copay_may_apply": kind == "provider", "time_agreed_with_provider": kind == "provider",
+              "provider": None, "time_zone": patient.time_zone}
+    if kind == "service_center":
+        center = active_center(center_id)
+        check_range(first, last, center.time_zone)
+        result.update(time_zone=center.time_zone, service_center=center_ref(center),
+                      openings=[opening_view(o, center.time_zone)
+                                for o in center_openings(center, first, last)])
+    elif kind in ("home", "office"):
+        site = visit_site(patient, kind)
+        check_range(first, last, site.region.time_zone)
+        result.update(time_zone=site.region.time_zone, region=region_ref(site.region),
+                      openings=[opening_view(o, site.region.time_zone)
+                                for o in region_openings(site.region, first, last)])
+    else:
+        check_range(first, last, patient.time_zone)
+        result.update(provider=provider_of(patient), notice=PROVIDER_NOTICE)
+    return result
+
+
+def center_ref(center: ServiceCenter) -> dict:
+    return {"id": center.id, "name": center.name, "network": center.network, "address": center.address}
+
+
+def region_ref(region: Region) -> dict:
+    return {"id": region.id, "name": region.name, "network": None, "address": None}
+
+
+def find_opening(openings: list[Opening], starts_at: datetime) -> Opening | None:
+    target = starts_at.astimezone(timezone.utc)
+    return next((o for o in openings if o.slot.start == target), None)
+
+
+def local_day(instant: datetime, tz: str) -> date:
+    return instant.astimezone(zone_for(tz)).date()

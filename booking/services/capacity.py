@@ -1,0 +1,95 @@
+"""Places in a limited capacity (a center's slot, a region's day), decided by the database.
+
+``take_place`` is one conditional UPDATE: ``booked = booked + 1 WHERE booked <
+capacity``. The row is locked by the UPDATE (PostgreSQL re-checks the condition
+after a concurrent commit; SQLite serialises writers with BEGIN IMMEDIATE), so
+two requests racing for the last place can never both succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from booking.errors import Conflict
+from booking.extensions import db
+from booking.models import CapacityCounter
+
+_KEY_TIME = "%Y%m%dT%H%MZ"
+
+
+def center_slot_key(center_id: int, start: datetime) -> str:
+    return f"center:{center_id}:{start.astimezone(timezone.utc).strftime(_KEY_TIME)}"
+
+
+def region_day_key(region_id: int, day: date) -> str:
+    return f"region:{region_id}:{day.strftime('%Y%m%d')}"
+
+
+def _insert_ignore(key: str, capacity: int) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(CapacityCounter).values(key=key, capacity=capacity, booked=0)
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def take_place(key: str, capacity: int, *, full_message: str) -> None:
+    """Take one place of ``key`` (capacity as configured now), or fail.
+
+    :raise Conflict: (409) no place left.
+    """
+    _insert_ignore(key, capacity)
+    result = db.session.execute(
+        update(CapacityCounter)
+        .where(CapacityCounter.key == key, CapacityCounter.booked < capacity)
+        .values(booked=CapacityCounter.booked + 1, capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(full_message)
+
+
+def release_place(key: str | None) -> None:
+    """Give back one place of ``key`` (nothing if the booking held none)."""
+    if not key:
+        return
+    db.session.execute(
+        update(CapacityCounter)
+        .where(CapacityCounter.key == key, CapacityCounter.booked > 0)
+        .values(booked=CapacityCounter.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def center_booked_counts(center_id: int, first: datetime, last: datetime) -> dict[datetime, int]:
+    """Places taken per slot start (UTC) of a center between two instants."""
+    lo, hi = center_slot_key(center_id, first), center_slot_key(center_id, last)
+    rows = db.session.execute(
+        db.select(CapacityCounter.key, CapacityCounter.booked).where(
+            CapacityCounter.key >= lo, CapacityCounter.key <= hi, CapacityCounter.booked > 0
+        )
+    ).all()
+    prefix = f"center:{center_id}:"
+    return {
+        datetime.strptime(key[len(prefix):], _KEY_TIME).replace(tzinfo=timezone.utc): booked
+        for key, booked in rows
+        if key.startswith(prefix)
+    }
+
+
+def region_booked_counts(region_id: int, first: date, last: date) -> dict[date, int]:
+    """Places taken per local day of a region."""
+    lo, hi = region_day_key(region_id, first), region_day_key(region_id, last)
+    rows = db.session.execute(
+        db.select(CapacityCounter.key, CapacityCounter.booked).where(
+            CapacityCounter.key >= lo, CapacityCounter.key <= hi
+        )
+    ).all()
+    prefix = f"region:{region_id}:"
+    return {
+        datetime.strptime(key[len(prefix):], "%Y%m%d").date(): booked
+        for key, booked in rows
+        if key.startswith(prefix)
+    }

@@ -1,0 +1,107 @@
+"""The monitoring schedule of a patient, and who is due or overdue."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import selectinload
+
+from booking import schedule
+from booking.extensions import db
+from booking.models import Booking, Patient
+from booking.states import is_completed, is_open
+
+
+def today_for(patient: Patient, now: datetime | None = None) -> date:
+    """Today's date where the patient lives (months turn over at their midnight)."""
+    now = now or datetime.now(ZoneInfo("UTC"))
+    return now.astimezone(ZoneInfo(patient.time_zone)).date()
+
+
+def month_label(month: date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def schedule_entries(patient: Patient, bookings: list[Booking], today: date) -> list[dict]:
+    """One entry per monitoring month with its status and the booking that covers it."""
+    courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in patient.courses]
+    months = schedule.monitoring_months(courses)
+    completed = set()
+    active: dict[date, Booking] = {}
+    for booking in bookings:
+        if is_completed(booking.status):
+            completed.add(booking.monitoring_month)
+            active[booking.monitoring_month] = booking
+        elif is_open(booking.status):
+            active.setdefault(booking.monitoring_month, booking)
+    last_completed = max(completed, default=None)
+    entries = []
+    for entry in months:
+        status = schedule.month_status(
+            entry.month, today,
+            has_completed_visit=entry.month in completed,
+            has_active_booking=entry.month in active,
+            later_month_completed=last_completed is not None and last_completed > entry.month,
+        )
+        booking = active.get(entry.month)
+        entries.append({
+            "month": month_label(entry.month), "index": entry.index, "tests": list(entry.tests),
+            "skin_check_due": entry.skin_check_due, "status": status,
+            "booking_id": booking.id if booking else None,
+        })
+    return entries
+
+
+def patient_schedule(patient: Patient) -> dict:
+    today = today_for(patient)
+    bookings = db.session.scalars(db.select(Booking).where(Booking.patient_id == patient.id)).all()
+    entries = schedule_entries(patient, list(bookings), today)
+    return {
+        "patient_id": patient.id,
+        "first_month": entries[0]["month"] if entries else None,
+        "last_month": entries[-1]["month"] if entries else None,
+        "current_month": month_label(schedule.month_of(today)),
+        "months": entries,
+    }
+
+
+def _all_schedules():
+    patients = db.session.scalars(
+        db.select(Patient).options(selectinload(Patient.courses)).order_by(Patient.last_name, Patient.id)
+    ).all()
+    by_patient: dict[int, list[Booking]] = defaultdict(list)
+    for booking in db.session.scalars(db.select(Booking)):
+        by_patient[booking.patient_id].append(booking)
+    for patient in patients:
+        yield patient, schedule_entries(patient, by_patient[patient.id], today_for(patient))
+
+
+def due_without_booking(month: date) -> list[dict]:
+    """Patients for whom ``month`` is a monitoring month with no booking and no completed visit."""
+    label = month_label(month)
+    out = []
+    for patient, entries in _all_schedules():
+        entry = next((e for e in entries if e["month"] == label), None)
+        if entry and entry["booking_id"] is None and entry["status"] in ("upcoming", "overdue"):
+            out.append(_due_row(patient, label, entry["status"], entries))
+    return out
+
+
+def overdue_patients() -> list[dict]:
+    """Patients with at least one overdue month (past, untested, not tested since)."""
+    out = []
+    for patient, entries in _all_schedules():
+        overdue = [e["month"] for e in entries if e["status"] == "overdue"]
+        if overdue:
+            out.append(_due_row(patient, overdue[-1], "overdue", entries))
+    return out
+
+
+def _due_row(patient: Patient, month: str, status: str, entries: list[dict]) -> dict:
+    return {
+        "patient_id": patient.id, "name": f"{patient.first_name} {patient.last_name}",
+        "phone": patient.phone, "month": month, "status": status,
+        "overdue_months": [e["month"] for e in entries if e["status"] == "overdue"],
+    }

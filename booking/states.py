@@ -1,0 +1,61 @@
+"""The booking state machine: which status may follow which, for which visit kind.
+
+    requested → confirmed → assigned → en_route → arrived → collected → delivered
+    any open status → cancelled;  confirmed/assigned/en_route → no_show
+
+Service-center and provider visits skip the technician steps (assigned, en_route).
+A provider visit starts as ``requested`` because its time is agreed with the
+provider's office, not reserved here.
+"""
+
+from __future__ import annotations
+
+from booking.errors import Conflict
+
+OPEN_STATUSES = ("requested", "confirmed", "assigned", "en_route", "arrived")
+DONE_STATUSES = ("collected", "delivered")
+ALL_STATUSES = OPEN_STATUSES + DONE_STATUSES + ("cancelled", "no_show")
+
+_FIELD_FLOW = {
+    "requested": {"confirmed", "cancelled"},
+    "confirmed": {"assigned", "cancelled", "no_show"},
+    "assigned": {"confirmed", "en_route", "cancelled", "no_show"},
+    "en_route": {"arrived", "no_show", "cancelled"},
+    "arrived": {"collected", "no_show"},
+    "collected": {"delivered"},
+}
+_SITE_FLOW = {
+    "requested": {"confirmed", "cancelled"},
+    "confirmed": {"arrived", "collected", "cancelled", "no_show"},
+    "arrived": {"collected", "no_show"},
+    "collected": {"delivered"},
+}
+_FLOWS = {"home": _FIELD_FLOW, "office": _FIELD_FLOW, "service_center": _SITE_FLOW, "provider": _SITE_FLOW}
+
+
+def initial_status(kind: str) -> str:
+    return "requested" if kind == "provider" else "confirmed"
+
+
+def allowed_next(kind: str, status: str) -> set[str]:
+    return set(_FLOWS[kind].get(status, set()))
+
+
+def check_transition(kind: str, current: str, new: str) -> None:
+    """:raise Conflict: (409) when ``new`` may not follow ``current`` for this kind."""
+    if new not in ALL_STATUSES:
+        raise Conflict(f"'{new}' is not a booking status.")
+    if new not in allowed_next(kind, current):
+        allowed = ", ".join(sorted(allowed_next(kind, current))) or "none (final status)"
+        raise Conflict(
+            f"A {kind} booking cannot go from '{current}' to '{new}'. Allowed next: {allowed}.",
+            current_status=current,
+        )
+
+
+def is_open(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+def is_completed(status: str) -> bool:
+    return status in DONE_STATUSES

@@ -1,0 +1,85 @@
+"""Configuration classes, read from the environment.
+
+The default is an embedded SQLite file under ``instance/``; set ``DATABASE_URL``
+to use PostgreSQL (``postgresql+psycopg://user@host/db``). Secrets never live in
+code: ``SECRET_KEY`` must come from the environment outside development.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the dialect only; SQLAlchemy needs the driver too.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _int_env(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Production-safe defaults; every value can be overridden by the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'labvisit.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Access tokens for the API.
+    TOKEN_TTL_SECONDS = _int_env("TOKEN_TTL_SECONDS", 3600)
+
+    # Booking policy: how close to the start a patient may still move or cancel.
+    RESCHEDULE_CUTOFF_HOURS = _int_env("RESCHEDULE_CUTOFF_HOURS", 24)
+    CANCEL_CUTOFF_HOURS = _int_env("CANCEL_CUTOFF_HOURS", 2)
+    # How far ahead availability may be asked for, in days.
+    MAX_AVAILABILITY_DAYS = _int_env("MAX_AVAILABILITY_DAYS", 62)
+
+    # Geocoding: "offline" (client coordinates or a ZIP-code centroid) or any
+    # geopy service name, e.g. "nominatim" with GEOCODER_OPTIONS
+    # '{"domain": "nominatim.example.org", "user_agent": "labvisit"}'.
+    GEOCODER = os.environ.get("GEOCODER", "offline")
+    GEOCODER_OPTIONS = json.loads(os.environ.get("GEOCODER_OPTIONS", "{}"))
+
+    # OpenAPI (flask-smorest).
+    API_TITLE = "labvisit"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class DevelopmentConfig(Config):
+    """Local `make run`: a fixed, clearly non-secret key unless one is given."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+
+
+class TestConfig(Config):
+    """The test suite: its own database, given by TEST_DATABASE_URL or a temp SQLite file."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+    SESSION_COOKIE_SECURE = False
