@@ -146,9 +146,7 @@ class ZipCentroidGeocoder:
             raise GeocodingError("could not geocode the address: it has no US ZIP code", query)
         entry = _zip_table().get(zip_code)
         if entry is None:
-            raise GeocodingError(
-                f"could not geocode the address: unknown ZIP code {zip_code}", query
-            )
+            raise GeocodingError(f"could not geocode the address: unknown ZIP code {zip_code}", query)
         return GeoPoint(entry.latitude, entry.longitude, "zip_centroid", entry.label)
 
 
@@ -221,9 +219,7 @@ class GeopyGeocoder:
                 query,
             ) from None
         if location is None:
-            raise GeocodingError(
-                f"could not geocode the address: {self.service} found no match", query
-            )
+            raise GeocodingError(f"could not geocode the address: {self.service} found no match", query)
         return GeoPoint(location.latitude, location.longitude, "address", location.address or "")
 
 

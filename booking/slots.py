@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MAX_GRID_DAYS = 366
@@ -44,9 +44,7 @@ class OpeningHours:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("opening hours are local wall-clock times without tzinfo")
         if self.closes <= self.opens:
-            raise ValueError(
-                f"closes {self.closes.isoformat()} is not after opens {self.opens.isoformat()}"
-            )
+            raise ValueError(f"closes {self.closes.isoformat()} is not after opens {self.opens.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,7 @@ class Closure:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValueError(
-                f"closure end {self.end.isoformat()} precedes start {self.start.isoformat()}"
-            )
+            raise ValueError(f"closure end {self.end.isoformat()} precedes start {self.start.isoformat()}")
 
     def covers(self, day: date) -> bool:
         """Return True if ``day`` falls inside the closure."""
@@ -88,8 +84,10 @@ class Slot:
             raise ValueError("slot bounds must be timezone-aware")
         if self.end <= self.start:
             raise ValueError("slot end must be after its start")
-        object.__setattr__(self, "start", self.start.astimezone(timezone.utc))
-        object.__setattr__(self, "end", self.end.astimezone(timezone.utc))
+        if self.start.tzinfo is not UTC:
+            object.__setattr__(self, "start", self.start.astimezone(UTC))
+        if self.end.tzinfo is not UTC:
+            object.__setattr__(self, "end", self.end.astimezone(UTC))
 
     def local(self, tz: str) -> tuple[datetime, datetime]:
         """Return ``(start, end)`` as aware datetimes in the zone named ``tz``.
@@ -121,7 +119,7 @@ def local_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
       2026-11-01) uses its first occurrence (fold=0, still daylight time).
     """
     local = datetime.combine(day, wall, tzinfo=zone)
-    utc = local.astimezone(timezone.utc)
+    utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
         return utc
     return _transition_after_gap(local, zone)
@@ -144,16 +142,14 @@ def _transition_after_gap(local: datetime, zone: ZoneInfo) -> datetime:
             after = middle
         else:
             before = middle
-    return datetime.fromtimestamp(after, timezone.utc)
+    return datetime.fromtimestamp(after, UTC)
 
 
 def _validate_grid_request(slot_minutes: int, first_day: date, last_day: date) -> None:
     if slot_minutes <= 0:
         raise ValueError(f"slot_minutes must be positive, got {slot_minutes}")
     if last_day < first_day:
-        raise ValueError(
-            f"last_day {last_day.isoformat()} precedes first_day {first_day.isoformat()}"
-        )
+        raise ValueError(f"last_day {last_day.isoformat()} precedes first_day {first_day.isoformat()}")
     days = (last_day - first_day).days + 1
     if days > MAX_GRID_DAYS:
         raise ValueError(f"a slot grid spans at most {MAX_GRID_DAYS} days, got {days}")

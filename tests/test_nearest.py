@@ -16,8 +16,7 @@ EQUATOR_DEGREE_KM = 111.31949079327357
 def brute_force(places, latitude, longitude, radius_km=None, limit=10):
     """The answer by definition: every geodesic distance, sorted, cut."""
     found = [
-        NearbyPlace(place_id, geodesic((latitude, longitude), (lat, lon)).km)
-        for place_id, lat, lon in places
+        NearbyPlace(place_id, geodesic((latitude, longitude), (lat, lon)).km) for place_id, lat, lon in places
     ]
     found = [p for p in found if radius_km is None or p.distance_km <= radius_km]
     found.sort(key=lambda p: (p.distance_km, p.id))
@@ -84,7 +83,9 @@ def test_search_near_a_pole():
     assert result == brute_force(places, 90.0, 0.0)
 
 
-@pytest.mark.parametrize(("latitude", "longitude"), [(90.1, 0), (-91, 0), (0, 180.5), (0, -181), (math.nan, 0), (0, math.inf)])
+@pytest.mark.parametrize(
+    ("latitude", "longitude"), [(90.1, 0), (-91, 0), (0, 180.5), (0, -181), (math.nan, 0), (0, math.inf)]
+)
 def test_invalid_query_point_is_rejected(latitude, longitude):
     """A query point out of range or not finite is a ValueError."""
     with pytest.raises(ValueError, match="itude"):

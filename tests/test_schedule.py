@@ -107,7 +107,7 @@ def test_single_course_spans_48_months_after_last_infusion():
 def test_months_are_consecutive_first_days():
     """Entries are consecutive calendar months, each given by its first day."""
     months = monitoring_months([course("2026-11-30", "2026-11-30")])
-    for earlier, later in zip(months, months[1:]):
+    for earlier, later in zip(months, months[1:], strict=False):
         assert later.month == add_months(earlier.month, 1)
         assert later.month.day == 1
 
@@ -169,8 +169,7 @@ def test_monitoring_month_at_builds_one_entry():
 def test_schedule_invariants(raw_courses):
     """For any courses: continuous months from the earliest start to the latest end + 48."""
     courses = [
-        TreatmentCourse(start, date.fromordinal(start.toordinal() + days))
-        for start, days in raw_courses
+        TreatmentCourse(start, date.fromordinal(start.toordinal() + days)) for start, days in raw_courses
     ]
     months = monitoring_months(courses)
     earliest = min(c.first_infusion for c in courses)

@@ -1,6 +1,6 @@
 """Tests for slot grids and arrival windows across DST (booking.slots)."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
@@ -16,7 +16,6 @@ from booking.slots import (
     slot_grid,
 )
 
-UTC = timezone.utc
 NEW_YORK = "America/New_York"
 LOS_ANGELES = "America/Los_Angeles"
 SPRING_FORWARD = date(2026, 3, 8)  # a Sunday; 02:00 -> 03:00 local in the US
@@ -266,7 +265,7 @@ def opening_hours(draw):
     hours = []
     for weekday in draw(st.sets(st.integers(0, 6), max_size=7)):
         cuts = sorted(draw(st.sets(st.integers(0, 95), min_size=2, max_size=4)))
-        for opens, closes in zip(cuts[::2], cuts[1::2]):
+        for opens, closes in zip(cuts[::2], cuts[1::2], strict=False):
             hours.append(
                 OpeningHours(weekday, time(opens // 4, opens % 4 * 15), time(closes // 4, closes % 4 * 15))
             )
@@ -321,7 +320,9 @@ def test_grid_invariants(hours, tz, slot_minutes, first_day, days, closed):
 
 
 def four_slots() -> list[Slot]:
-    return slot_grid([OpeningHours(0, time(9), time(10))], [], NEW_YORK, 15, date(2026, 6, 1), date(2026, 6, 1))
+    return slot_grid(
+        [OpeningHours(0, time(9), time(10))], [], NEW_YORK, 15, date(2026, 6, 1), date(2026, 6, 1)
+    )
 
 
 def test_free_slots_reports_places_left():
