@@ -142,8 +142,12 @@ class RoutingModel:
         for vehicle, tech in enumerate(self.technicians):
             for index in (self.routing.Start(vehicle), self.routing.End(vehicle)):
                 self.time.CumulVar(index).SetRange(tech.shift.start, tech.shift.end)
-            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(vehicle)))
+        # Finish as early as possible, then leave as late as that allows: no
+        # needless waiting at the first stop.
+        for vehicle in range(len(self.technicians)):
             self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(vehicle)))
+        for vehicle in range(len(self.technicians)):
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(vehicle)))
         if self.problem.balance_coefficient:
             self.time.SetGlobalSpanCostCoefficient(self.problem.balance_coefficient)
         self._add_breaks()

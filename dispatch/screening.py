@@ -65,6 +65,8 @@ def _candidates(problem: DispatchProblem, visit: Visit) -> tuple[list[Technician
 
 
 def _skill_message(problem: DispatchProblem, visit: Visit) -> str:
+    if not problem.technicians:
+        return f"No technician is on shift for visit {visit.id}."
     if visit.pinned_technician is not None:
         return (f"Visit {visit.id} is pinned to {visit.pinned_technician}, who lacks "
                 f"{sorted(visit.required_skills - problem.technician(visit.pinned_technician).skills)}.")
