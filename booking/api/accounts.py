@@ -39,9 +39,9 @@ class Token(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, MeSchema)
     @documented_errors(blp, 401)
-    @roles_allowed(*EVERYONE)
     def get(self):
         """Who the token belongs to."""
         return current_user()

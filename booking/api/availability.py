@@ -17,10 +17,10 @@ blp = Blueprint("availability", __name__, url_prefix="/api/v1/availability",
 
 @blp.route("")
 class Availability(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.arguments(AvailabilityArgsSchema, location="query")
     @blp.response(200, AvailabilitySchema)
     @documented_errors(blp, 401, 404, 422)
-    @roles_allowed(*EVERYONE)
     def get(self, args):
         """Open slots at a center (``kind=service_center``), arrival windows at home or office,
         or the provider-visit notice, between ``from`` and ``to`` (inclusive, local days).

@@ -54,11 +54,11 @@ def _json_response(status: int, body: str, booking_id: int | None = None, replay
 
 @blp.route("")
 class Bookings(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.arguments(BookingListArgsSchema, location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate()
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, args, pagination_parameters):
         """Bookings by patient, or by service center and local day (staff); patients see their own."""
         user = current_user()
@@ -75,11 +75,11 @@ class Bookings(MethodView):
         query = query.order_by(Booking.starts_at, Booking.id)
         return [booking_view(b) for b in paginate_query(db, query, pagination_parameters)]
 
+    @roles_allowed(*EVERYONE)
     @blp.arguments(BookingCreateSchema)
     @blp.response(201, BookingSchema)
     @blp.doc(parameters=[{"in": "header", "name": name, **spec} for name, spec in IDEMPOTENCY_HEADER.items()])
     @documented_errors(blp, 401, 404, 409, 422)
-    @roles_allowed(*EVERYONE)
     def post(self, data):
         """Book a visit of any kind. Patients book for themselves; staff give ``patient_id``.
 
@@ -126,17 +126,17 @@ def _on_local_day(query, args):
 
 @blp.route("/<int:booking_id>")
 class BookingById(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, BookingSchema)
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, booking_id):
         """One booking (patients: only their own)."""
         return booking_view(visible_booking(current_user(), booking_id))
 
+    @roles_allowed(*EVERYONE)
     @blp.arguments(RescheduleSchema)
     @blp.response(200, BookingSchema)
     @documented_errors(blp, 401, 404, 409, 422)
-    @roles_allowed(*EVERYONE)
     def patch(self, data, booking_id):
         """Reschedule: move the visit to another offered time (and center), up to the cutoff.
 
@@ -150,10 +150,10 @@ class BookingById(MethodView):
 
 @blp.route("/<int:booking_id>/cancel")
 class Cancel(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.arguments(CancelSchema)
     @blp.response(200, BookingSchema)
     @documented_errors(blp, 401, 404, 409)
-    @roles_allowed(*EVERYONE)
     def post(self, data, booking_id):
         """Cancel a visit (up to the cutoff for patients); its place is freed at once.
 
@@ -167,10 +167,10 @@ class Cancel(MethodView):
 
 @blp.route("/<int:booking_id>/status")
 class Status(MethodView):
+    @roles_allowed(*STAFF)
     @blp.arguments(TransitionSchema)
     @blp.response(200, BookingSchema)
     @documented_errors(blp, 401, 403, 404, 409)
-    @roles_allowed(*STAFF)
     def post(self, data, booking_id):
         """Move a booking along its state machine (staff).
 
@@ -184,9 +184,9 @@ class Status(MethodView):
 
 @blp.route("/<int:booking_id>/events")
 class Events(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, BookingEventSchema(many=True))
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, booking_id):
         """The booking's history: who changed what, when."""
         booking = visible_booking(current_user(), booking_id)

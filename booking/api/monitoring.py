@@ -19,10 +19,10 @@ blp = Blueprint("monitoring", __name__, url_prefix="/api/v1/monitoring",
 
 @blp.route("/due")
 class Due(MethodView):
+    @roles_allowed(*STAFF)
     @blp.arguments(MonthArgsSchema, location="query")
     @blp.response(200, DuePatientSchema(many=True))
     @documented_errors(blp, 401, 403)
-    @roles_allowed(*STAFF)
     def get(self, args):
         """Patients with a monitoring month ``month`` (default: this month) and no booking for it."""
         if args.get("month"):
@@ -35,9 +35,9 @@ class Due(MethodView):
 
 @blp.route("/overdue")
 class Overdue(MethodView):
+    @roles_allowed(*STAFF)
     @blp.response(200, DuePatientSchema(many=True))
     @documented_errors(blp, 401, 403)
-    @roles_allowed(*STAFF)
     def get(self):
         """Patients with an overdue month: past, untested, and not tested since."""
         return overdue_patients()

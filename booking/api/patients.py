@@ -28,11 +28,11 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients",
 
 @blp.route("")
 class Patients(MethodView):
+    @roles_allowed(*STAFF)
     @blp.arguments(PatientListArgsSchema, location="query")
     @blp.response(200, PatientSchema(many=True))
     @blp.paginate()
     @documented_errors(blp, 401, 403)
-    @roles_allowed(*STAFF)
     def get(self, args, pagination_parameters):
         """List patients (staff), optionally by part of the name."""
         query = db.select(Patient).order_by(Patient.last_name, Patient.first_name, Patient.id)
@@ -42,10 +42,10 @@ class Patients(MethodView):
                                        db.func.lower(Patient.first_name).like(like)))
         return [svc.patient_view(p) for p in paginate_query(db, query, pagination_parameters)]
 
+    @roles_allowed(*STAFF)
     @blp.arguments(PatientCreateSchema)
     @blp.response(201, PatientSchema)
     @documented_errors(blp, 401, 403, 409)
-    @roles_allowed(*STAFF)
     def post(self, data):
         """Register a patient with their courses, addresses, provider and optional login.
 
@@ -57,17 +57,17 @@ class Patients(MethodView):
 
 @blp.route("/<int:patient_id>")
 class PatientById(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, PatientSchema)
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, patient_id):
         """A patient record (patients: only their own)."""
         return svc.patient_view(svc.visible_patient(current_user(), patient_id))
 
+    @roles_allowed(*STAFF)
     @blp.arguments(PatientUpdateSchema)
     @blp.response(200, PatientSchema)
     @documented_errors(blp, 401, 403, 404)
-    @roles_allowed(*STAFF)
     def patch(self, data, patient_id):
         """Change a patient's details (staff)."""
         patient = svc.visible_patient(current_user(), patient_id)
@@ -76,10 +76,10 @@ class PatientById(MethodView):
 
 @blp.route("/<int:patient_id>/courses")
 class Courses(MethodView):
+    @roles_allowed(*STAFF)
     @blp.arguments(CourseSchema)
     @blp.response(201, CourseSchema)
     @documented_errors(blp, 401, 403, 404)
-    @roles_allowed(*STAFF)
     def post(self, data, patient_id):
         """Record a treatment course; the schedule extends to 48 months after its last infusion."""
         return svc.add_course(svc.visible_patient(current_user(), patient_id), data)
@@ -87,9 +87,9 @@ class Courses(MethodView):
 
 @blp.route("/<int:patient_id>/schedule")
 class Schedule(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, ScheduleSchema)
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, patient_id):
         """The monitoring schedule: one entry per month, what is due and its status."""
         return patient_schedule(svc.visible_patient(current_user(), patient_id))
@@ -97,10 +97,10 @@ class Schedule(MethodView):
 
 @blp.route("/<int:patient_id>/bookings")
 class PatientBookings(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate()
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, patient_id, pagination_parameters):
         """A patient's bookings, latest first."""
         patient = svc.visible_patient(current_user(), patient_id)

@@ -42,10 +42,10 @@ def _center_view(center: ServiceCenter, distance_km: float | None = None) -> dic
 
 @blp.route("/service-centers")
 class ServiceCenters(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.arguments(CenterSearchArgsSchema, location="query")
     @blp.response(200, ServiceCenterSchema(many=True))
     @documented_errors(blp, 401, 422)
-    @roles_allowed(*EVERYONE)
     def get(self, args):
         """Service centers, nearest first when ``near`` is given (geodesic distance in km).
 
@@ -63,10 +63,10 @@ class ServiceCenters(MethodView):
         centers = db.session.scalars(query.order_by(ServiceCenter.name).limit(args["limit"]))
         return [_center_view(c) for c in centers]
 
+    @roles_allowed(Role.ADMIN)
     @blp.arguments(ServiceCenterCreateSchema)
     @blp.response(201, ServiceCenterSchema)
     @documented_errors(blp, 401, 403)
-    @roles_allowed(Role.ADMIN)
     def post(self, data):
         """Add a service center (admin)."""
         point = resolve_address(data["address"], field="address")
@@ -83,17 +83,17 @@ class ServiceCenters(MethodView):
 
 @blp.route("/service-centers/<int:center_id>")
 class ServiceCenterById(MethodView):
+    @roles_allowed(*EVERYONE)
     @blp.response(200, ServiceCenterSchema)
     @documented_errors(blp, 401, 404)
-    @roles_allowed(*EVERYONE)
     def get(self, center_id):
         """One service center with its hours and closures."""
         return _center_view(_center_or_404(center_id))
 
+    @roles_allowed(Role.ADMIN)
     @blp.arguments(ServiceCenterUpdateSchema)
     @blp.response(200, ServiceCenterSchema)
     @documented_errors(blp, 401, 403, 404)
-    @roles_allowed(Role.ADMIN)
     def patch(self, data, center_id):
         """Change a center's hours, slot length, capacity or status (admin)."""
         center = _center_or_404(center_id)
@@ -108,10 +108,10 @@ class ServiceCenterById(MethodView):
 
 @blp.route("/service-centers/<int:center_id>/closures")
 class Closures(MethodView):
+    @roles_allowed(Role.ADMIN)
     @blp.arguments(ClosureSchema)
     @blp.response(201, ClosureSchema)
     @documented_errors(blp, 401, 403, 404)
-    @roles_allowed(Role.ADMIN)
     def post(self, data, center_id):
         """Close a center for a range of days (holiday, training). Existing bookings stay; staff move them."""
         closure = Closure(service_center_id=_center_or_404(center_id).id, **data)
@@ -122,18 +122,18 @@ class Closures(MethodView):
 
 @blp.route("/regions")
 class Regions(MethodView):
+    @roles_allowed(*STAFF)
     @blp.response(200, RegionSchema(many=True))
     @blp.paginate()
     @documented_errors(blp, 401, 403)
-    @roles_allowed(*STAFF)
     def get(self, pagination_parameters):
         """Home-visit service regions."""
         return paginate_query(db, db.select(Region).order_by(Region.name), pagination_parameters)
 
+    @roles_allowed(Role.ADMIN)
     @blp.arguments(RegionCreateSchema)
     @blp.response(201, RegionSchema)
     @documented_errors(blp, 401, 403, 409)
-    @roles_allowed(Role.ADMIN)
     def post(self, data):
         """Add a home-visit service region (admin)."""
         if db.session.scalar(db.select(Region.id).where(Region.name == data["name"])):

@@ -1,0 +1,131 @@
+"""Accounts: tokens, password hashing, the CLI, and who may call what."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.extensions import db
+from booking.models import User
+from tests.conftest import PASSWORD
+
+
+def test_token_is_issued_for_right_password(world, client):
+    """A correct e-mail and password give a bearer token that opens /me."""
+    user = world.user("coordinator")
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json["email"] == user.email and me.json["role"] == "coordinator"
+
+
+@pytest.mark.parametrize("email,password", [("nobody@example.org", PASSWORD), (None, "wrong password")])
+def test_bad_credentials_are_401_problem(world, client, email, password):
+    """Unknown e-mail and wrong password both answer the same 401 problem."""
+    user = world.user("patient")
+    response = client.post("/api/v1/auth/token", json={"email": email or user.email, "password": password})
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+    assert response.json["detail"] == "E-mail or password is wrong."
+
+
+def test_passwords_are_stored_as_argon2_hashes(world, app):
+    """The stored password is an Argon2id hash, never the password."""
+    user = world.user("admin")
+    with app.app_context():
+        stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-token", "Basic abc"])
+def test_missing_or_bad_token_is_401(client, app, header):
+    """Without a valid bearer token, protected endpoints answer 401 problem+json."""
+    response = client.get("/api/v1/auth/me", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_expired_token_is_rejected(world, client, app):
+    """A token past its lifetime no longer works."""
+    import jwt
+    from datetime import datetime, timedelta, timezone
+
+    user = world.user("coordinator")
+    past = datetime.now(timezone.utc) - timedelta(hours=2)
+    token = jwt.encode({"sub": str(user.id), "iat": past, "exp": past + timedelta(hours=1)},
+                       app.config["SECRET_KEY"], algorithm="HS256")
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_cli_creates_user_with_hashed_password(app, world):
+    """`flask users create` makes a working login."""
+    patient_id = world.patient()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--email", "Nurse@Example.org",
+                                 "--password", "long enough pw", "--role", "coordinator"])
+    assert result.exit_code == 0, result.output
+    token = world.client.post("/api/v1/auth/token",
+                              json={"email": "nurse@example.org", "password": "long enough pw"})
+    assert token.status_code == 200
+    again = runner.invoke(args=["users", "create", "--email", "nurse@example.org",
+                                "--password", "long enough pw", "--role", "admin"])
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(args=["users", "create", "--email", "p@example.org", "--password", "short",
+                                "--role", "patient", "--patient-id", str(patient_id)])
+    assert short.exit_code != 0 and "at least 8" in short.output
+
+
+# Every guarded route, and which roles may call it (others get 403, or 404 for a patient's
+# foreign object). Patients act only on their own records.
+STAFF_ONLY = [
+    ("get", "/api/v1/patients"),
+    ("post", "/api/v1/patients"),
+    ("patch", "/api/v1/patients/{pid}"),
+    ("post", "/api/v1/patients/{pid}/courses"),
+    ("get", "/api/v1/monitoring/due"),
+    ("get", "/api/v1/monitoring/overdue"),
+    ("get", "/api/v1/regions"),
+    ("post", "/api/v1/bookings/{bid}/status"),
+]
+ADMIN_ONLY = [
+    ("post", "/api/v1/service-centers"),
+    ("patch", "/api/v1/service-centers/{cid}"),
+    ("post", "/api/v1/service-centers/{cid}/closures"),
+    ("post", "/api/v1/regions"),
+]
+
+
+@pytest.mark.parametrize("method,path", STAFF_ONLY + ADMIN_ONLY)
+@pytest.mark.parametrize("role", ["patient", "technician"])
+def test_non_staff_are_refused(world, client, method, path, role):
+    """Patients and technicians get 403 on staff and admin endpoints."""
+    pid, headers = world.patient_login() if role == "patient" else (world.patient(), world.login(role))
+    url = path.format(pid=pid, bid=1, cid=world.center())
+    response = getattr(client, method)(url, headers=headers, json={})
+    assert response.status_code == 403, (url, response.json)
+
+
+@pytest.mark.parametrize("method,path", ADMIN_ONLY)
+def test_coordinators_are_refused_admin_endpoints(world, client, method, path):
+    """Managing centers and regions is for admins only."""
+    response = getattr(client, method)(path.format(cid=world.center()), headers=world.login("coordinator"),
+                                       json={})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/patients/{other}", "/api/v1/patients/{other}/schedule", "/api/v1/patients/{other}/bookings",
+    "/api/v1/availability?patient_id={other}&kind=provider&from={day}&to={day}",
+    "/api/v1/bookings?patient_id={other}",
+])
+def test_patient_sees_only_own_records(world, client, path):
+    """Another patient's records answer 404, exactly like a missing one."""
+    from tests.conftest import future_day
+
+    _, headers = world.patient_login()
+    other = world.patient()
+    response = client.get(path.format(other=other, day=future_day()), headers=headers)
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
