@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.api.common import documented_errors, paginate_query
 from booking.auth import EVERYONE, STAFF, current_user, is_staff, roles_allowed
+from booking.errors import Conflict
 from booking.extensions import db
 from booking.models import Booking, BookingEvent
 from booking.schemas import (
@@ -95,7 +96,16 @@ class Bookings(MethodView):
             if stored:
                 return _json_response(stored.status_code, stored.body, replayed=True)
         patient = visible_patient(user, data.get("patient_id"))
-        booking = create_booking(user, patient, data)
+        try:
+            booking = create_booking(user, patient, data)
+        except Conflict:
+            # A concurrent request with the same key may have just taken the place or the
+            # month: then this is a retry of it, and gets its response.
+            db.session.rollback()
+            stored = idempotency.stored_response(user.id, key, fingerprint) if key else None
+            if stored is None:
+                raise
+            return _json_response(stored.status_code, stored.body, replayed=True)
         body = json.dumps(BookingSchema().dump(booking_view(booking)))
         if key is not None:
             idempotency.remember(user.id, key, fingerprint, 201, body)
