@@ -77,10 +77,13 @@ class Unassigned:
 
 @dataclass(frozen=True)
 class SolveStats:
-    """``first_solution_time`` is ``None`` when no search ran (nothing to route)."""
+    """Seconds since the solve started. ``first_solution_time`` is the first
+    plan of any kind, ``first_complete_time`` the first that left no routable
+    visit out; both are ``None`` when no search ran or none was found."""
 
     wall_time: float
     first_solution_time: float | None = None
+    first_complete_time: float | None = None
     phases: tuple[str, ...] = ()
 
 
@@ -88,9 +91,11 @@ class SolveStats:
 class Plan:
     """The result of :func:`dispatch.solve`.
 
-    ``status`` is a name (``"OPTIMAL"``-free: OR-Tools' routing status name
-    such as ``"ROUTING_SUCCESS"``, or ``"EMPTY"`` when there was nothing to
-    route), never a number.
+    ``status`` is a name, never a number: OR-Tools' routing status name such
+    as ``"ROUTING_SUCCESS"``, or ``"EMPTY"`` when there was nothing to route.
+    ``objective`` is the cost of the routes (travel time or distance, per
+    ``DispatchProblem.cost``) plus the balance term; drop penalties are left
+    out, unassigned visits are listed instead.
     """
 
     routes: tuple[Route, ...]

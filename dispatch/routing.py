@@ -208,6 +208,8 @@ class RoutingModel:
         for node, penalty in enumerate(penalties):
             self.routing.AddDisjunction([self.manager.NodeToIndex(node)], penalty)
         self.total_penalty = sum(penalties)
+        # Any plan cheaper than one drop penalty serves every routed visit.
+        self.complete_below = min(penalties, default=0)
 
     def _add_labs(self) -> None:
         if not self.lab_nodes:

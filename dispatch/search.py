@@ -56,6 +56,7 @@ class SearchOutcome:
     assignment: object | None
     status: str
     first_solution_time: float | None = None
+    first_complete_time: float | None = None
     phases: list[str] = field(default_factory=list)
 
 
@@ -78,7 +79,15 @@ def run_search(
 ) -> SearchOutcome:
     routing = model.routing
     first: list[float] = []
-    routing.AddAtSolutionCallback(lambda: first or first.append(clock.elapsed()))
+    complete: list[float] = []
+
+    def on_solution() -> None:
+        if not first:
+            first.append(clock.elapsed())
+        if not complete and routing.CostVar().Value() < model.complete_below:
+            complete.append(clock.elapsed())
+
+    routing.AddAtSolutionCallback(on_solution)
     budget = clock.remaining() - _reserve(model)
     params = _parameters(strategy, budget)
     routing.CloseModelWithParameters(params)
@@ -94,7 +103,9 @@ def run_search(
     if assignment is None:
         assignment = initial
         phases.append("no solution found; falling back to the warm start" if initial else "no solution found")
-    return SearchOutcome(assignment, status, first[0] if first else None, phases)
+    return SearchOutcome(
+        assignment, status, first[0] if first else None, complete[0] if complete else None, phases
+    )
 
 
 def _warm_start(model: RoutingModel, warm: dict[str, list[str]]):

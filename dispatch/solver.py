@@ -120,6 +120,7 @@ def read_plan(model: RoutingModel, outcome: SearchOutcome, screened_out: list[Un
         stats=SolveStats(
             wall_time=clock.elapsed(),
             first_solution_time=outcome.first_solution_time,
+            first_complete_time=outcome.first_complete_time,
             phases=tuple(outcome.phases),
         ),
     )

@@ -1,0 +1,145 @@
+"""``python -m dispatch.bench {solve,compare,scaling}``.
+
+- ``solve INSTANCE --time-limit S --out SOLUTION.json``: our engine on one
+  instance; writes ``{"routes": [[customer numbers], ...]}`` and prints the
+  distance, vehicles and gap to the BKS when ``bks.csv`` lists the instance.
+- ``compare [INSTANCES...] --time-limit S``: our engine, PyVRP and VROOM one
+  after another on the same instances, one table, every solution checked by
+  :mod:`dispatch.bench.checker`.
+- ``scaling [INSTANCES...] --time-limit S``: time to the first feasible plan
+  and final gap as instances grow.
+
+Instances are paths or names of the shared set (``R101``, ``R1_2_1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dispatch.bench.checker import CheckResult, check_solution
+from dispatch.bench.instances import DEFAULT_COMPARE, DEFAULT_SCALING, best_known, gap_percent, resolve
+from dispatch.bench.report import Cell, format_table, mean
+from dispatch.bench.runs import Run, run_ours
+from dispatch.solomon import read_instance
+
+SOLVERS = ("ours", "pyvrp", "vroom")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.command(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dispatch.bench", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True)
+    solve = commands.add_parser("solve", help="solve one instance with our engine")
+    solve.add_argument("instance")
+    solve.add_argument("--time-limit", type=float, default=10.0)
+    solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument("--out", type=Path)
+    solve.set_defaults(command=command_solve)
+    compare = commands.add_parser("compare", help="ours vs PyVRP vs VROOM on the same instances")
+    compare.add_argument("instances", nargs="*", default=list(DEFAULT_COMPARE))
+    compare.add_argument("--time-limit", type=float, default=10.0)
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of ours,pyvrp,vroom")
+    compare.add_argument("--at-vroom-time", action="store_true",
+                         help="also run ours with VROOM's own wall time as its limit")
+    compare.set_defaults(command=command_compare)
+    scaling = commands.add_parser("scaling", help="time to first feasible plan and gap as size grows")
+    scaling.add_argument("instances", nargs="*", default=list(DEFAULT_SCALING))
+    scaling.add_argument("--time-limit", type=float, default=30.0)
+    scaling.add_argument("--seed", type=int, default=0)
+    scaling.add_argument("--peers", action="store_true", help="also run PyVRP with the same limit")
+    scaling.set_defaults(command=command_scaling)
+    return parser
+
+
+def _header(args: argparse.Namespace, what: str) -> None:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"# {what}, {stamp}, time limit {args.time_limit:g} s, seed {args.seed}, "
+          f"{platform.machine()} Python {platform.python_version()}, argv: {' '.join(sys.argv[1:])}")
+
+
+def command_solve(args: argparse.Namespace) -> int:
+    path = resolve(args.instance)
+    instance = read_instance(path)
+    run = run_ours(instance, args.time_limit, args.seed)
+    check = check_solution(instance, run.routes)
+    if args.out:
+        args.out.write_text(json.dumps({"routes": run.routes}) + "\n")
+    bks = best_known(path)
+    gap = gap_percent(check.distance, bks)
+    print(f"{path.stem}: distance {check.distance:.1f}, vehicles {check.vehicles}, "
+          + (f"gap {gap:+.2f}% to BKS {bks.distance:.1f} ({bks.vehicles} vehicles), " if bks else "no BKS listed, ")
+          + f"wall {run.wall_time:.1f} s, " + ("feasible" if check.feasible else f"INFEASIBLE: {check.problems[:5]}"))
+    return 0 if check.feasible else 1
+
+
+def _run(solver: str, instance, time_limit: float | None, seed: int) -> Run:
+    if solver == "ours":
+        return run_ours(instance, time_limit, seed)
+    from dispatch.bench import peers
+
+    if solver == "pyvrp":
+        return peers.run_pyvrp(instance, time_limit, seed)
+    return peers.run_vroom(instance)
+
+
+def _cell(instance, path: Path, run: Run) -> Cell:
+    check: CheckResult = check_solution(instance, run.routes)
+    return Cell(check.distance, gap_percent(check.distance, best_known(path)), check.vehicles,
+                run.wall_time, check.feasible, run.first_feasible)
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    solvers = [s for s in args.solvers.split(",") if s]
+    unknown = set(solvers) - set(SOLVERS)
+    if unknown:
+        raise SystemExit(f"unknown solvers {sorted(unknown)}; choose from {SOLVERS}")
+    columns = solvers + (["ours@vroom"] if args.at_vroom_time and "vroom" in solvers else [])
+    _header(args, "compare")
+    rows = []
+    for name in args.instances:
+        path = resolve(name)
+        instance = read_instance(path)
+        cells = {}
+        for solver in solvers:
+            cells[solver] = _cell(instance, path, _run(solver, instance, args.time_limit, args.seed))
+            if solver == "vroom" and "ours@vroom" in columns:
+                limit = max(0.5, cells["vroom"].wall_time)
+                cells["ours@vroom"] = _cell(instance, path, run_ours(instance, limit, args.seed))
+        rows.append((path.stem, instance.size, best_known(path), cells))
+        print(f"done {path.stem}: " + ", ".join(f"{s} {c.short()}" for s, c in cells.items()), file=sys.stderr, flush=True)
+    print(format_table(rows, columns))
+    return 0 if all(c.feasible for _, _, _, cells in rows for c in cells.values()) else 1
+
+
+def command_scaling(args: argparse.Namespace) -> int:
+    _header(args, "scaling")
+    rows = []
+    for name in args.instances:
+        path = resolve(name)
+        instance = read_instance(path)
+        started = time.monotonic()
+        cells = {"ours": _cell(instance, path, run_ours(instance, args.time_limit, args.seed))}
+        if args.peers:
+            cells["pyvrp"] = _cell(instance, path, _run("pyvrp", instance, args.time_limit, args.seed))
+        rows.append((path.stem, instance.size, best_known(path), cells))
+        print(f"done {path.stem} in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    print(format_table(rows, list(rows[0][3]) if rows else ["ours"], first_feasible=True))
+    for size in sorted({size for _, size, _, _ in rows}):
+        gaps = [cells["ours"].gap for _, s, _, cells in rows if s == size]
+        print(f"n={size}: mean gap {mean(gaps)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
