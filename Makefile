@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test bench lint db-upgrade demo
+.PHONY: install browser run test bench lint db-upgrade demo
 
 install: $(STAMP)
 
@@ -27,7 +27,16 @@ run: demo
 	@echo "labvisit is serving on http://127.0.0.1:$(PORT)/ (API: /api/v1, OpenAPI: /api/openapi.json)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: install
+# Browser tests drive Debian's Chromium; install it when missing and we may (root + apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser tests (apt-get)..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "Chromium could not be installed: browser tests will be skipped."; \
+	  else echo "Chromium not found and cannot be installed here: browser tests will be skipped."; fi; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

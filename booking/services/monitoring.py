@@ -90,11 +90,16 @@ def due_without_booking(month: date) -> list[dict]:
 
 
 def overdue_patients() -> list[dict]:
-    """Patients with at least one overdue month (past, untested, not tested since)."""
+    """Patients in monitoring with an overdue month (past, untested, not tested since).
+
+    A patient whose 48-month window ended before last month is no longer chased:
+    the list is for action, and nothing can be booked for them any more.
+    """
     out = []
     for patient, entries in _all_schedules():
         overdue = [e["month"] for e in entries if e["status"] == "overdue"]
-        if overdue:
+        last_month_chased = month_label(schedule.add_months(schedule.month_of(today_for(patient)), -1))
+        if overdue and entries[-1]["month"] >= last_month_chased:
             out.append(_due_row(patient, overdue[-1], "overdue", entries))
     return out
 

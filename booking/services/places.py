@@ -40,18 +40,19 @@ def resolve_address(address: dict, *, field: str) -> GeoPoint:
 
 
 class _CenterIndexCache:
-    """A PlaceIndex of active centers, rebuilt when the centers change.
+    """PlaceIndexes of active centers (all, and one per network), rebuilt when centers change.
 
-    The version is (count, max id, a bump counter) read in one cheap query, so a
-    search does not reload 5,000 rows each time.
+    The version is read in one cheap aggregate query, so a search does not reload
+    5,000 rows each time; a per-network index keeps a filtered search as fast as
+    an unfiltered one.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: tuple | None = None
-        self._index: PlaceIndex | None = None
+        self._indexes: dict[str | None, PlaceIndex] = {}
 
-    def get(self) -> PlaceIndex:
+    def get(self, network: str | None) -> PlaceIndex:
         version = tuple(
             db.session.execute(
                 db.select(
@@ -62,29 +63,31 @@ class _CenterIndexCache:
             ).one()
         )
         with self._lock:
-            if self._index is None or version != self._version:
-                rows = db.session.execute(
-                    db.select(ServiceCenter.id, ServiceCenter.latitude, ServiceCenter.longitude)
-                    .where(ServiceCenter.active.is_(True))
-                ).all()
-                self._index = PlaceIndex((r.id, r.latitude, r.longitude) for r in rows)
+            if version != self._version:
+                self._rebuild()
                 self._version = version
-            return self._index
+            return self._indexes.get(network.lower() if network else None) or PlaceIndex([])
 
-
-def _center_index() -> PlaceIndex:
-    cache = current_app.extensions.setdefault("labvisit.center_index", _CenterIndexCache())
-    return cache.get()
+    def _rebuild(self) -> None:
+        rows = db.session.execute(
+            db.select(ServiceCenter.id, ServiceCenter.network, ServiceCenter.latitude, ServiceCenter.longitude)
+            .where(ServiceCenter.active.is_(True))
+        ).all()
+        by_network: dict[str | None, list[tuple[int, float, float]]] = {None: []}
+        for row in rows:
+            place = (row.id, row.latitude, row.longitude)
+            by_network[None].append(place)
+            by_network.setdefault(row.network.lower(), []).append(place)
+        self._indexes = {key: PlaceIndex(places) for key, places in by_network.items()}
 
 
 def nearest_service_centers(
     near: GeoPoint, *, radius_km: float | None, limit: int, network: str | None = None
 ) -> list[tuple[ServiceCenter, float]]:
-    """Active centers nearest ``near`` first, with their geodesic distance in km."""
-    # Ask for more when filtering by network, then cut.
-    ask = limit if network is None else max(limit * 4, 50)
-    found: list[NearbyPlace] = _center_index().nearest(
-        near.latitude, near.longitude, radius_km=radius_km, limit=ask
+    """Active centers nearest ``near`` first (of one network if given), with geodesic km."""
+    cache = current_app.extensions.setdefault("labvisit.center_index", _CenterIndexCache())
+    found: list[NearbyPlace] = cache.get(network).nearest(
+        near.latitude, near.longitude, radius_km=radius_km, limit=limit
     )
     centers = {
         c.id: c
@@ -92,15 +95,7 @@ def nearest_service_centers(
             db.select(ServiceCenter).where(ServiceCenter.id.in_([p.id for p in found]))
         )
     }
-    out = []
-    for place in found:
-        center = centers.get(place.id)
-        if center is None or (network and center.network.lower() != network.lower()):
-            continue
-        out.append((center, place.distance_km))
-        if len(out) == limit:
-            break
-    return out
+    return [(centers[p.id], p.distance_km) for p in found if p.id in centers]
 
 
 def region_for(point_lat: float, point_lon: float) -> Region | None:
