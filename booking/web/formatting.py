@@ -1,0 +1,93 @@
+"""How times, statuses and tests read on the pages: always in a named time zone, in words."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Flask
+
+from booking.slots import zone_for
+
+KIND_LABELS = {
+    "service_center": "At a service center",
+    "home": "At home",
+    "office": "At the office",
+    "provider": "At my healthcare provider",
+}
+
+STATUS_LABELS = {
+    "requested": "Requested",
+    "confirmed": "Confirmed",
+    "assigned": "Technician assigned",
+    "en_route": "Technician on the way",
+    "arrived": "Technician arrived",
+    "collected": "Samples collected",
+    "delivered": "Delivered to the lab",
+    "cancelled": "Cancelled",
+    "no_show": "Missed (no-show)",
+}
+
+MONTH_STATUS_LABELS = {
+    "upcoming": "Due, not booked",
+    "booked": "Booked",
+    "completed": "Done",
+    "overdue": "Overdue",
+    "missed": "Missed",
+}
+
+TEST_LABELS = {
+    "cbc_with_differential": "Complete blood count with differential",
+    "serum_creatinine": "Serum creatinine",
+    "urinalysis_with_cell_counts": "Urinalysis with cell counts",
+    "thyroid_function": "Thyroid function",
+}
+
+
+def in_zone(instant: datetime, tz: str) -> datetime:
+    return instant.astimezone(zone_for(tz))
+
+
+def clock(instant: datetime, tz: str) -> str:
+    """'9:05 AM' in ``tz``."""
+    local = in_zone(instant, tz)
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def day_label(day: date | datetime, tz: str | None = None) -> str:
+    """'Tue 1 Dec 2026' (a datetime is first moved into ``tz``)."""
+    if isinstance(day, datetime):
+        day = in_zone(day, tz or "UTC")
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def when(instant: datetime, tz: str) -> str:
+    """'Tue 1 Dec 2026, 9:05 AM EST'."""
+    local = in_zone(instant, tz)
+    return f"{day_label(local)}, {clock(instant, tz)} {local.tzname()}"
+
+
+def window(start: datetime, end: datetime | None, tz: str) -> str:
+    """'9:00 AM – 11:00 AM EST', or a single time when there is no end."""
+    if end is None:
+        return f"{clock(start, tz)} {in_zone(start, tz).tzname()}"
+    return f"{clock(start, tz)} – {clock(end, tz)} {in_zone(end, tz).tzname()}"
+
+
+def month_name(label: str) -> str:
+    """'2026-12' → 'December 2026'."""
+    year, month = map(int, label.split("-"))
+    return f"{date(year, month, 1):%B %Y}"
+
+
+def distance(km: float) -> str:
+    return f"{km * 0.621371:.1f} mi ({km:.1f} km)"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        clock=clock, day_label=day_label, when=when, month_name=month_name, distance=distance,
+    )
+    app.jinja_env.globals.update(
+        window=window, timedelta_hours=lambda hours: timedelta(hours=hours), KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
+        MONTH_STATUS_LABELS=MONTH_STATUS_LABELS, TEST_LABELS=TEST_LABELS,
+    )

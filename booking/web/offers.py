@@ -1,0 +1,101 @@
+"""What the booking pages offer: nearby centers, and free times grouped by the patient's days.
+
+Thin wrappers over ``booking.services.availability`` (the API's own rules), shaped
+for a page that shows one day at a time with a strip of the days around it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from booking.geocoding import GeoPoint
+from booking.models import Patient, ServiceCenter
+from booking.services import availability as av
+from booking.services.places import locate, nearest_service_centers
+from booking.slots import zone_for
+
+DAYS_SHOWN = 14
+CENTERS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class DayOffer:
+    day: date
+    openings: list[av.Opening]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Free times for one visit kind, by day in the patient's time zone."""
+
+    days: list[DayOffer]
+    selected: DayOffer | None
+    place_zone: str
+
+
+def search_point(patient: Patient, near: str | None) -> GeoPoint:
+    """Where to search from: what the patient typed, else their home.
+
+    :raise Unprocessable: (422) ``near`` cannot be geocoded (error on field ``near``).
+    """
+    if near:
+        return locate(near, field="near")
+    return GeoPoint(patient.home_latitude, patient.home_longitude, "client", patient.home_address)
+
+
+def nearby_centers(patient: Patient, near: str | None) -> list[tuple[ServiceCenter, float]]:
+    return nearest_service_centers(search_point(patient, near), radius_km=None, limit=CENTERS_SHOWN)
+
+
+def _group(openings: list[av.Opening], tz: str) -> list[DayOffer]:
+    zone = zone_for(tz)
+    days: OrderedDict[date, list[av.Opening]] = OrderedDict()
+    for opening in openings:
+        days.setdefault(opening.slot.start.astimezone(zone).date(), []).append(opening)
+    return [DayOffer(day, items) for day, items in days.items()]
+
+
+def _offer(openings: list[av.Opening], patient_tz: str, place_zone: str, wanted: date | None) -> Offer:
+    days = _group(openings, patient_tz)
+    selected = next((d for d in days if d.day == wanted), None) or (days[0] if days else None)
+    return Offer(days, selected, place_zone)
+
+
+def today_at(tz: str) -> date:
+    return av.now_utc().astimezone(zone_for(tz)).date()
+
+
+def center_offer(patient: Patient, center: ServiceCenter, wanted: date | None) -> Offer:
+    """Free slots at ``center`` over the next two weeks."""
+    first = today_at(center.time_zone)
+    openings = av.center_openings(center, first, first + timedelta(days=DAYS_SHOWN - 1))
+    return _offer(openings, patient.time_zone, center.time_zone, wanted)
+
+
+def mobile_offer(patient: Patient, kind: str, wanted: date | None) -> tuple[Offer, av.Site]:
+    """Arrival windows at the patient's home or office over the next two weeks.
+
+    :raise Unprocessable: (422) no such address, or outside every home-visit region.
+    """
+    site = av.visit_site(patient, kind)
+    first = today_at(site.region.time_zone)
+    openings = av.region_openings(site.region, first, first + timedelta(days=DAYS_SHOWN - 1))
+    return _offer(openings, patient.time_zone, site.region.time_zone, wanted), site
+
+
+def parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def parse_instant(text: str | None) -> datetime | None:
+    """An ISO 8601 instant with its offset, or None (naive or malformed)."""
+    try:
+        value = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and value.tzinfo is not None else None

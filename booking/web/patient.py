@@ -1,0 +1,332 @@
+"""Patient pages: the monitoring schedule, booking a visit, rescheduling and cancelling it.
+
+Coordinators use the same pages on a patient's behalf; a patient only ever
+reaches their own record (``visible_patient`` / ``visible_booking`` answer 404
+for anyone else's, exactly as the API does).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from booking.errors import DomainError, Unprocessable
+from booking.extensions import db
+from booking.models import Booking, Patient, Role
+from booking.services import availability as av
+from booking.services.bookings import change_status, create_booking, reschedule_booking, visible_booking
+from booking.services.monitoring import patient_schedule
+from booking.services.patients import visible_patient
+from booking.slots import zone_for
+from booking.states import is_open
+from booking.web import offers, visit_day
+from booking.web.access import login_required, web_user
+
+bp = Blueprint("patient", __name__)
+
+PEOPLE = (Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
+MONTHS_AHEAD = 6
+KINDS = ("service_center", "home", "office", "provider")
+
+
+def _errors_of(exc: DomainError) -> dict[str, str]:
+    """Field messages of a domain error, one string per field, plus the summary under 'form'."""
+    errors = {"form": exc.detail}
+    for field, messages in (exc.errors or {}).items():
+        errors[field] = " ".join(messages) if isinstance(messages, list) else str(messages)
+    return errors
+
+
+def _policy() -> dict[str, int]:
+    return {"reschedule_hours": current_app.config["RESCHEDULE_CUTOFF_HOURS"],
+            "cancel_hours": current_app.config["CANCEL_CUTOFF_HOURS"]}
+
+
+# --- the schedule --------------------------------------------------------------------
+
+
+@bp.get("/patients/<int:patient_id>")
+@login_required(*PEOPLE)
+def overview(patient_id: int):
+    """The monitoring schedule at a glance and the patient's visits."""
+    patient = visible_patient(web_user(), patient_id)
+    schedule = patient_schedule(patient)
+    months = schedule["months"]
+    current = schedule["current_month"]
+    this_month = next((m for m in months if m["month"] == current), None)
+    ahead = [m for m in months if m["month"] > current][:MONTHS_AHEAD]
+    skin = next((m for m in months if m["month"] >= current and m["skin_check_due"]), None)
+    overdue = [m for m in months if m["status"] == "overdue"]
+    bookings = db.session.scalars(
+        db.select(Booking).where(Booking.patient_id == patient.id).order_by(Booking.starts_at.desc())
+    ).all()
+    upcoming = sorted((b for b in bookings if is_open(b.status)), key=lambda b: b.starts_at)
+    past = [b for b in bookings if not is_open(b.status)][:6]
+    today_visits = [visit_day.details(b, patient.time_zone) for b in upcoming]
+    return render_template(
+        "patient/overview.html", patient=patient, this_month=this_month, ahead=ahead, skin=skin,
+        overdue=overdue, upcoming=upcoming, past=past, bookings_by_id={b.id: b for b in bookings},
+        visit_days=[v for v in today_visits if v is not None], has_schedule=bool(months),
+    )
+
+
+# --- booking a visit -----------------------------------------------------------------
+
+
+@bp.get("/patients/<int:patient_id>/book")
+@login_required(*PEOPLE)
+def choose_kind(patient_id: int):
+    patient = visible_patient(web_user(), patient_id)
+    return render_template("patient/choose_kind.html", patient=patient, notice=av.PROVIDER_NOTICE)
+
+
+def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
+    """The page that offers centers and free times for ``kind`` (a new visit, or moving ``booking``)."""
+    if kind not in KINDS:
+        return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
+    near = request.args.get("near", "").strip()
+    wanted = offers.parse_day(request.args.get("day"))
+    center_id = request.args.get("center", type=int)
+    if booking is not None and kind == "service_center" and center_id is None and not near:
+        center_id = booking.service_center_id
+    if booking is None:
+        base = {"endpoint": "web.patient.book_times", "patient_id": patient.id, "kind": kind}
+        confirm_url = url_for("web.patient.confirm", patient_id=patient.id)
+    else:
+        base = {"endpoint": "web.patient.reschedule", "booking_id": booking.id}
+        confirm_url = url_for("web.patient.reschedule_confirm", booking_id=booking.id)
+
+    def picker_url(**changes):
+        args = {"near": near or None, "center": center_id, **changes}
+        return url_for(**base, **{k: v for k, v in args.items() if v is not None})
+
+    context = {"patient": patient, "kind": kind, "booking": booking, "near": near, "errors": {},
+               "centers": [], "center": None, "offer": None, "site": None, "picker_url": picker_url,
+               "confirm_url": confirm_url, "notice": av.PROVIDER_NOTICE, "policy": _policy()}
+    try:
+        if kind == "service_center":
+            context["centers"] = offers.nearby_centers(patient, near)
+            if center_id is not None:
+                center = av.active_center(center_id)
+                context.update(center=center, offer=offers.center_offer(patient, center, wanted))
+        elif kind in ("home", "office"):
+            offer, site = offers.mobile_offer(patient, kind, wanted)
+            context.update(offer=offer, site=site)
+        else:
+            context["provider"] = av.provider_of(patient)
+    except Unprocessable as exc:
+        db.session.rollback()
+        context["errors"] = _errors_of(exc)
+        return render_template("patient/book_times.html", **context), 422
+    return render_template("patient/book_times.html", **context)
+
+
+@bp.get("/patients/<int:patient_id>/book/<kind>")
+@login_required(*PEOPLE)
+def book_times(patient_id: int, kind: str):
+    """Nearest centers with their free slots, or arrival windows, or the provider form."""
+    return _picker(visible_patient(web_user(), patient_id), kind)
+
+
+def _chosen(args) -> dict:
+    """The time picked on the picker page, checked enough to show it back.
+
+    :raise Unprocessable: (422) no time picked, or a malformed one.
+    """
+    starts_at = offers.parse_instant(args.get("starts_at"))
+    if starts_at is None:
+        raise Unprocessable("Choose one of the free times first.", errors={"starts_at": ["Choose a time."]})
+    center = av.active_center(args.get("center", type=int)) if args.get("center") else None
+    return {"starts_at": starts_at, "center": center}
+
+
+def _summary(patient: Patient, kind: str, starts_at: datetime, center) -> dict:
+    if kind == "service_center":
+        slot = next((s for s in av.center_grid(center, av.local_day(starts_at, center.time_zone),
+                                               av.local_day(starts_at, center.time_zone))
+                     if s.start == starts_at), None)
+        ends_at = slot.end if slot else None
+        return {"place": center.name, "address": center.address, "starts_at": starts_at, "ends_at": ends_at}
+    site = av.visit_site(patient, kind)
+    return {"place": site.region.name, "address": site.address, "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(minutes=site.region.window_minutes)}
+
+
+@bp.get("/patients/<int:patient_id>/book/confirm")
+@login_required(*PEOPLE)
+def confirm(patient_id: int):
+    patient = visible_patient(web_user(), patient_id)
+    kind = request.args.get("kind", "")
+    if kind not in ("service_center", "home", "office"):
+        return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
+    try:
+        chosen = _chosen(request.args)
+        summary = _summary(patient, kind, chosen["starts_at"], chosen["center"])
+    except Unprocessable as exc:
+        flash(exc.detail, "error")
+        return redirect(url_for("web.patient.book_times", patient_id=patient.id, kind=kind))
+    return render_template("patient/confirm.html", patient=patient, kind=kind, summary=summary,
+                           center=chosen["center"], booking=None, errors={}, policy=_policy(),
+                           action=url_for("web.patient.create", patient_id=patient.id))
+
+
+def _provider_time(patient: Patient, form) -> datetime:
+    """The agreed provider time, typed as a local date and time in the patient's zone.
+
+    :raise Unprocessable: (422) a missing or malformed date or time (errors on 'day' / 'time').
+    """
+    errors = {}
+    day = offers.parse_day(form.get("day"))
+    if day is None:
+        errors["day"] = ["Enter the date agreed with your provider."]
+    try:
+        wall = time.fromisoformat(form.get("time", ""))
+    except ValueError:
+        errors["time"] = ["Enter the time agreed with your provider, like 09:30."]
+    if errors:
+        raise Unprocessable("Some details are missing.", errors=errors)
+    return datetime.combine(day, wall, zone_for(patient.time_zone))
+
+
+def _provider_errors(errors: dict[str, str]) -> dict[str, str]:
+    # The service speaks of starts_at; the form has a date and a time.
+    if "starts_at" in errors:
+        errors.setdefault("day", errors.pop("starts_at"))
+    return errors
+
+
+@bp.post("/patients/<int:patient_id>/bookings")
+@login_required(*PEOPLE)
+def create(patient_id: int):
+    """Book the chosen time (or record the agreed provider visit)."""
+    user = web_user()
+    patient = visible_patient(user, patient_id)
+    kind = request.form.get("kind", "")
+    notes = request.form.get("notes", "").strip() or None
+    try:
+        if kind not in KINDS:
+            raise Unprocessable("Choose where the visit happens.", errors={"kind": ["Choose a kind."]})
+        if notes and len(notes) > 1000:
+            raise Unprocessable("The note is too long.", errors={"notes": ["At most 1000 characters."]})
+        if kind == "provider":
+            data = {"kind": kind, "starts_at": _provider_time(patient, request.form), "notes": notes}
+        else:
+            chosen = _chosen(request.form)
+            data = {"kind": kind, "starts_at": chosen["starts_at"], "notes": notes,
+                    "service_center_id": chosen["center"].id if chosen["center"] else None}
+        booking = create_booking(user, patient, data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _create_failed(patient, kind, exc)
+    flash("Your visit is booked." if user.role == Role.PATIENT else "The visit is booked.", "success")
+    return redirect(url_for("web.patient.booking", booking_id=booking.id))
+
+
+def _create_failed(patient: Patient, kind: str, exc: DomainError):
+    errors = _errors_of(exc)
+    if kind == "provider":
+        return render_template(
+            "patient/book_times.html", patient=patient, kind=kind, booking=None, errors=_provider_errors(errors),
+            provider=patient.provider_name and av.provider_of(patient), notice=av.PROVIDER_NOTICE,
+            form=request.form, policy=_policy(), centers=[], center=None, offer=None, site=None, near="",
+        ), exc.status
+    if kind not in KINDS:
+        flash(exc.detail, "error")
+        return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
+    flash(exc.detail, "error")
+    args = {"center": request.form.get("center")} if kind == "service_center" else {}
+    return redirect(url_for("web.patient.book_times", patient_id=patient.id, kind=kind, **args))
+
+
+# --- one visit: see, reschedule, cancel ----------------------------------------------
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required(*PEOPLE)
+def booking(booking_id: int):
+    visit = visible_booking(web_user(), booking_id)
+    return render_template("patient/booking.html", booking=visit, patient=visit.patient,
+                           policy=_policy(), open=is_open(visit.status), errors={},
+                           day=visit_day.details(visit, visit.patient.time_zone),
+                           notice=av.PROVIDER_NOTICE)
+
+
+@bp.get("/bookings/<int:booking_id>/reschedule")
+@login_required(*PEOPLE)
+def reschedule(booking_id: int):
+    visit = visible_booking(web_user(), booking_id)
+    return _picker(visit.patient, visit.kind, booking=visit)
+
+
+@bp.get("/bookings/<int:booking_id>/reschedule/confirm")
+@login_required(*PEOPLE)
+def reschedule_confirm(booking_id: int):
+    visit = visible_booking(web_user(), booking_id)
+    try:
+        chosen = _chosen(request.args)
+        summary = _summary(visit.patient, visit.kind, chosen["starts_at"], chosen["center"])
+    except Unprocessable as exc:
+        flash(exc.detail, "error")
+        return redirect(url_for("web.patient.reschedule", booking_id=visit.id))
+    return render_template("patient/confirm.html", patient=visit.patient, kind=visit.kind, summary=summary,
+                           center=chosen["center"], booking=visit, errors={}, policy=_policy(),
+                           action=url_for("web.patient.reschedule_save", booking_id=visit.id))
+
+
+@bp.post("/bookings/<int:booking_id>/reschedule")
+@login_required(*PEOPLE)
+def reschedule_save(booking_id: int):
+    user = web_user()
+    visit = visible_booking(user, booking_id)
+    try:
+        if visit.kind == "provider":
+            data = {"starts_at": _provider_time(visit.patient, request.form)}
+        else:
+            chosen = _chosen(request.form)
+            data = {"starts_at": chosen["starts_at"]}
+            if chosen["center"] is not None:
+                data["service_center_id"] = chosen["center"].id
+        reschedule_booking(user, visit, data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if visit.kind == "provider":
+            patient = db.session.get(Patient, visit.patient_id)
+            return render_template(
+                "patient/book_times.html", patient=patient, kind="provider", booking=visit,
+                errors=_provider_errors(_errors_of(exc)), provider=av.provider_of(patient),
+                notice=av.PROVIDER_NOTICE, form=request.form, policy=_policy(), centers=[], center=None,
+                offer=None, site=None, near="",
+            ), exc.status
+        flash(exc.detail, "error")
+        return redirect(url_for("web.patient.booking", booking_id=booking_id))
+    flash("The visit is moved.", "success")
+    return redirect(url_for("web.patient.booking", booking_id=visit.id))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@login_required(*PEOPLE)
+def cancel(booking_id: int):
+    user = web_user()
+    visit = visible_booking(user, booking_id)
+    reason = request.form.get("reason", "").strip()
+    errors = {}
+    if len(reason) > 300:
+        errors = {"reason": "Keep the reason under 300 characters.", "form": "The visit is not cancelled."}
+    else:
+        try:
+            change_status(user, visit, "cancelled", reason)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            errors = _errors_of(exc)
+    if errors:
+        visit = db.session.get(Booking, booking_id)
+        return render_template("patient/booking.html", booking=visit, patient=visit.patient,
+                               policy=_policy(), open=is_open(visit.status), errors=errors,
+                               day=visit_day.details(visit, visit.patient.time_zone),
+                               notice=av.PROVIDER_NOTICE, reason=reason), 409 if "reason" not in errors else 422
+    flash("The visit is cancelled. The month is free to book again.", "success")
+    return redirect(url_for("web.patient.overview", patient_id=visit.patient_id))

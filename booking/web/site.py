@@ -1,0 +1,63 @@
+"""The blueprint every page hangs under: CSRF check, security headers, HTML error pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.web import access, coordinator, patient, technician
+
+csrf = CSRFProtect()
+
+web = Blueprint("web", __name__)
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@web.before_request
+def _check_csrf() -> None:
+    if request.method not in _SAFE_METHODS:
+        csrf.protect()
+
+
+@web.after_request
+def _security_headers(response):
+    # Scripts and styles come from this origin only, and there is no inline script.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@web.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    return render_template(
+        "error.html", status=400, title="This form has expired",
+        detail="The form was open too long or did not come from this site. Reload the page and try again.",
+    ), 400
+
+
+@web.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    db.session.rollback()
+    return render_template("error.html", status=exc.status, title=exc.title, detail=exc.detail), exc.status
+
+
+def _http_error(exc: HTTPException):
+    return render_template("error.html", status=exc.code, title=exc.name, detail=exc.description), exc.code
+
+
+# Code-specific handlers, because the app's problem+json handlers are code-specific too.
+for _code in (400, 403, 404, 405, 409, 422):
+    web.register_error_handler(_code, _http_error)
+
+for _child in (access.bp, patient.bp, technician.bp, coordinator.bp):
+    web.register_blueprint(_child)
