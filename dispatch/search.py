@@ -43,6 +43,10 @@ class SearchStrategy:
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float = 0.1
+    iterated_local_search: bool = False
+    ruin_visits: int = 10
+    ruin_sequence: int = 10
+    recreate: str = "LOCAL_CHEAPEST_INSERTION"
 
     def __post_init__(self) -> None:
         if self.first_solution not in FirstSolution.Value.keys():
@@ -71,7 +75,25 @@ def _parameters(strategy: SearchStrategy, seconds: float):
     params.local_search_metaheuristic = Metaheuristic.Value.Value(strategy.metaheuristic)
     params.guided_local_search_lambda_coefficient = strategy.gls_lambda
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    if strategy.iterated_local_search:
+        _ruin_and_recreate(params, strategy)
     return params
+
+
+def _ruin_and_recreate(params, strategy: SearchStrategy) -> None:
+    """OR-Tools' iterated local search: SISR ruin (remove a few nearby strings
+    of visits), cheapest-insertion recreate, simulated-annealing acceptance."""
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    recreate = ils.ruin_recreate_parameters
+    del recreate.ruin_strategies[:]
+    sisr = recreate.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = strategy.ruin_sequence
+    sisr.avg_num_removed_visits = strategy.ruin_visits
+    sisr.bypass_factor = 0.01
+    recreate.recreate_strategy.heuristic = FirstSolution.Value.Value(strategy.recreate)
+    ils.improve_perturbed_solution = True
+    ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
 
 
 def run_search(
@@ -97,6 +119,8 @@ def run_search(
         assignment = None
     elif initial is not None:
         assignment = routing.SolveFromAssignmentWithParameters(initial, params)
+    elif strategy.iterated_local_search:
+        assignment = routing.SolveWithIteratedLocalSearch(params)
     else:
         assignment = routing.SolveWithParameters(params)
     status = SearchStatus.Value.Name(routing.status())

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from dispatch.solomon import Instance, to_problem
+from dispatch.search import SearchStrategy
 from dispatch.solver import solve
 
 
@@ -20,10 +21,10 @@ class Run:
     first_feasible: float | None = None
 
 
-def run_ours(instance: Instance, time_limit: float, seed: int = 0) -> Run:
+def run_ours(instance: Instance, time_limit: float, seed: int = 0, strategy: SearchStrategy | None = None) -> Run:
     started = time.monotonic()
     problem = to_problem(instance)
-    plan = solve(problem, time_limit=time_limit, seed=seed)
+    plan = solve(problem, time_limit=time_limit, seed=seed, strategy=strategy)
     wall = time.monotonic() - started
     routes = [[int(stop.visit_id) for stop in route.stops] for route in plan.routes]
     return Run("ours", routes, wall, plan.stats.first_complete_time)

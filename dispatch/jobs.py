@@ -1,0 +1,177 @@
+"""Solves off the request path: a background thread by default, an RQ queue on Redis when configured.
+
+``DISPATCH_QUEUE=rq`` with ``REDIS_URL`` sends jobs to the ``dispatch`` queue;
+workers run ``rq worker dispatch --url $REDIS_URL`` (with the app's
+environment, e.g. ``DATABASE_URL``). Either way the job row says where the
+solve is: queued, running, succeeded (with the new version) or failed (with
+why). A job's result is stored only if the job is still ``running`` and the
+plan has not changed since it was submitted, all in one transaction, so a
+crash, a timeout or a concurrent edit leaves the previous plan intact.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import date, timedelta
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import update
+
+from booking.db_types import utcnow
+from booking.errors import DomainError
+from booking.extensions import db
+from booking.models import Region, User
+from dispatch.models import DispatchJob
+from dispatch.plans import get_or_create_plan
+from dispatch.service import plan_day
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 60  # beyond the time limit, for building the problem and storing the plan
+
+
+def backend(config) -> str:
+    return "rq" if config.get("DISPATCH_QUEUE") == "rq" and config.get("REDIS_URL") else "thread"
+
+
+def submit(kind: str, region: Region, day: date, time_limit: float, actor: User | None,
+           seed: int = 0, base_revision: int | None = None) -> DispatchJob:
+    """Record a job and start it; committed, so a worker can see it."""
+    plan = get_or_create_plan(region, day)
+    job = DispatchJob(id=str(uuid.uuid4()), kind=kind, region_id=region.id, day=day, plan_id=plan.id,
+                      status="queued", backend=backend(current_app.config), time_limit=time_limit,
+                      base_revision=base_revision, created_by_id=actor.id if actor else None,
+                      summary={"seed": seed})
+    db.session.add(job)
+    db.session.commit()
+    if job.backend == "rq":
+        _enqueue_rq(job)
+    else:
+        app = current_app._get_current_object()
+        thread = threading.Thread(target=_run_in_app, args=(app, job.id), name=f"dispatch-{job.id[:8]}",
+                                  daemon=True)
+        threads.append(thread)
+        thread.start()
+    return job
+
+
+threads: list[threading.Thread] = []  # started solve threads; tests join them
+
+
+def _run_in_app(app: Flask, job_id: str) -> None:
+    with app.app_context():
+        try:
+            run_job(job_id)
+        finally:
+            db.session.remove()
+
+
+def _set_status(job_id: str, old: str, new: str, **values) -> bool:
+    result = db.session.execute(update(DispatchJob).where(DispatchJob.id == job_id, DispatchJob.status == old)
+                                .values(status=new, **values).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def run_job(job_id: str) -> None:
+    """Run one job to the end; never raises (the job row records the failure)."""
+    if not _set_status(job_id, "queued", "running", started_at=utcnow()):
+        db.session.rollback()
+        return
+    db.session.commit()
+    job = db.session.get(DispatchJob, job_id)
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    try:
+        v = plan_day(db.session.get(Region, job.region_id), job.day, time_limit=job.time_limit,
+                     seed=(job.summary or {}).get("seed", 0), actor=actor,
+                     expected_revision=job.base_revision, source=job.kind)
+        if not _set_status(job_id, "running", "succeeded", finished_at=utcnow(), result_version=v.number,
+                           summary=v.stats):
+            raise _Abandoned()
+        db.session.commit()
+        log.info("dispatch job %s succeeded: version %s", job_id, v.number)
+    except _Abandoned:
+        db.session.rollback()
+        log.warning("dispatch job %s finished after it was given up; its result is discarded", job_id)
+    except Exception as exc:  # noqa: BLE001 - the job must record any failure
+        db.session.rollback()
+        fail(job_id, reason(exc))
+
+
+class _Abandoned(Exception):
+    pass
+
+
+def reason(exc: BaseException) -> str:
+    """Why a job failed, in words that carry no patient data (ids only)."""
+    if isinstance(exc, DomainError):
+        return exc.detail
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def fail(job_id: str, why: str, *, from_status: tuple[str, ...] = ("queued", "running")) -> None:
+    for status in from_status:
+        if _set_status(job_id, status, "failed", finished_at=utcnow(), error=why):
+            break
+    db.session.commit()
+    log.warning("dispatch job %s failed: %s", job_id, why)
+
+
+def check_overdue(job: DispatchJob) -> DispatchJob:
+    """A running job past its limit (and grace) is given up: the previous plan stays as it was."""
+    if job.status == "running" and job.started_at is not None:
+        deadline = job.started_at + timedelta(seconds=job.time_limit + GRACE_SECONDS)
+        if utcnow() > deadline:
+            fail(job.id, f"timed out: no result within {job.time_limit:g} s (+{GRACE_SECONDS} s grace)",
+                 from_status=("running",))
+            db.session.refresh(job)
+    return job
+
+
+# --- RQ ---------------------------------------------------------------------------
+
+
+def _queue():
+    from redis import Redis
+    from rq import Queue
+
+    config = current_app.config
+    return Queue(config.get("DISPATCH_QUEUE_NAME", "dispatch"), connection=Redis.from_url(config["REDIS_URL"]))
+
+
+def _enqueue_rq(job: DispatchJob) -> None:
+    from rq import Callback
+
+    try:
+        _queue().enqueue(run_rq_job, job.id, job_id=job.id,
+                         job_timeout=int(job.time_limit + GRACE_SECONDS),
+                         on_failure=Callback(on_rq_failure), result_ttl=3600, failure_ttl=86400)
+    except Exception as exc:  # noqa: BLE001 - Redis down: say so on the job, not as a 500
+        fail(job.id, f"could not queue the job: {reason(exc)}")
+
+
+def _worker_app() -> Flask:
+    from booking import create_app
+
+    return create_app()
+
+
+def run_rq_job(job_id: str) -> None:
+    """The RQ entry point; uses the worker's app (or the current one in a same-process worker)."""
+    if has_app_context():
+        run_job(job_id)
+        return
+    with _worker_app().app_context():
+        run_job(job_id)
+
+
+def on_rq_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
+    """RQ killed or lost the job (timeout, crash): record why on our job row."""
+    why = f"worker failure: {exc_type.__name__}: {exc_value}"[:500]
+    if has_app_context():
+        fail(rq_job.id, why)
+        return
+    with _worker_app().app_context():
+        fail(rq_job.id, why)

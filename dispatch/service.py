@@ -1,0 +1,135 @@
+"""Planning a day: the day's bookings → the engine → a validated, stored draft version.
+
+Re-optimizing a plan that was published keeps the patients' promises where it
+can: a first pass narrows each published visit to its published arrival
+window (warm-started from the published routes); only visits that then cannot
+be served get their full booked window back in a second pass. The plan is
+validated with the engine's independent validator against the real problem
+(full windows, pins) before it is stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import date, datetime
+
+from booking.extensions import db
+from booking.models import Booking, Region, User
+from dispatch import solve, validate
+from dispatch.day import DayData, build_day, local_seconds, technician_key, visit_id
+from dispatch.model import DispatchProblem, TimeWindow
+from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
+from dispatch.plans import bump_revision, get_or_create_plan, store_version, version
+from dispatch.validation import InvalidPlanError
+
+log = logging.getLogger(__name__)
+
+
+def routes_of(v: PlanVersion | None) -> dict[str, list[str]]:
+    """A stored version's routes as the engine's warm start."""
+    routes: dict[str, list[str]] = {}
+    for stop in sorted(v.stops if v else [], key=lambda s: (s.technician_id, s.position)):
+        routes.setdefault(technician_key(stop.technician_id), []).append(visit_id(stop.booking_id))
+    return routes
+
+
+def pins_of(v: PlanVersion | None) -> dict[int, int]:
+    return {s.booking_id: s.technician_id for s in (v.stops if v else []) if s.pinned}
+
+
+def _narrowed(problem: DispatchProblem, windows: dict[str, TimeWindow]) -> DispatchProblem:
+    visits = tuple(dataclasses.replace(v, time_windows=(windows[v.id],)) if v.id in windows else v
+                   for v in problem.visits)
+    return dataclasses.replace(problem, visits=visits)
+
+
+def _published_windows(day: DayData, published: PlanVersion) -> dict[str, TimeWindow]:
+    known = {b.id for b in day.bookings}
+    return {visit_id(s.booking_id): TimeWindow(max(0, local_seconds(day.origin, s.window_start)),
+                                              max(0, local_seconds(day.origin, s.window_end)))
+            for s in published.stops if s.booking_id in known}
+
+
+def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
+    """Solve, keeping published windows first when there are any; validated against ``day.problem``."""
+    if not windows:
+        return solve(day.problem, time_limit, seed, warm or None)
+    first = solve(_narrowed(day.problem, windows), time_limit * 0.6, seed, warm or None)
+    dropped = {u.visit_id for u in first.unassigned} & set(windows)
+    result = first
+    if dropped:
+        kept = {k: w for k, w in windows.items() if k not in dropped}
+        result = solve(_narrowed(day.problem, kept), time_limit * 0.4, seed, first.as_initial_routes())
+    violations = validate(day.problem, result)
+    if violations:
+        raise InvalidPlanError(violations)
+    return result
+
+
+def plan_day(region: Region, day: date, *, time_limit: float, seed: int = 0, actor: User | None = None,
+             expected_revision: int | None = None, source: str = "solve") -> PlanVersion:
+    """Solve the region's day and store it as the plan's new current (draft) version; flushed.
+
+    :raise PreconditionFailed: the plan changed since ``expected_revision``.
+    :raise InvalidPlanError: the engine returned a plan that breaks a rule.
+    """
+    plan = get_or_create_plan(region, day)
+    current = version(plan, plan.current_number)
+    published = version(plan, plan.published_number)
+    pins = pins_of(current)
+    data = build_day(region, day, pins)
+    log.info("dispatch solve: region %s day %s, %d visits, %d technicians, %.1fs",
+             region.id, day, len(data.problem.visits), len(data.problem.technicians), time_limit)
+    warm = routes_of(published or current)
+    keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops} \
+        if published else {}
+    windows = _published_windows(data, published) if published else None
+    current_number = current.number if current else None
+    # End the read transaction before the solve: SQLite would otherwise hold its write lock throughout.
+    db.session.commit()
+    core = solve_day(data, time_limit, seed, warm, windows)
+    bump_revision(plan, expected_revision)
+    stats = {"solver_status": core.status, "solve_seconds": round(core.stats.wall_time, 3),
+             "time_limit": time_limit, "seed": seed, "objective": core.objective}
+    v = store_version(plan, data, core, source=source, actor=actor, pins=set(pins), stats=stats,
+                      keep_windows=keep)
+    from dispatch.plans import audit
+
+    audit(plan, actor, source, {"before": {"version": current_number},
+                                "after": {"version": v.number, "served": v.stats["served"],
+                                          "unassigned": v.stats["unassigned"],
+                                          "changed_windows": v.stats["changed_windows"]}},
+          from_version=current_number, to_version=v.number)
+    return v
+
+
+def published_stop(booking_id: int) -> PlanStop | None:
+    """The booking's stop in the published version of its day's plan, if any."""
+    return db.session.scalar(
+        db.select(PlanStop).join(PlanVersion, PlanVersion.id == PlanStop.version_id)
+        .join(DispatchPlan, DispatchPlan.id == PlanVersion.plan_id)
+        .where(PlanStop.booking_id == booking_id, PlanVersion.number == DispatchPlan.published_number))
+
+
+def published_visit(booking: Booking) -> dict:
+    """What the patient sees of a published plan: the technician's first name and an arrival window."""
+    if booking.kind not in ("home", "office"):
+        return {"technician_first_name": None, "arrival_window": None}
+    stop = published_stop(booking.id)
+    if stop is None:
+        return {"technician_first_name": None, "arrival_window": None}
+    tech = db.session.get(Technician, stop.technician_id)
+    from booking.slots import zone_for
+
+    zone = zone_for(booking.time_zone)
+    return {"technician_first_name": tech.user.first_name,
+            "arrival_window": {"start": stop.window_start, "end": stop.window_end,
+                               "local_start": stop.window_start.astimezone(zone).isoformat(),
+                               "local_end": stop.window_end.astimezone(zone).isoformat()}}
+
+
+def local_time(instant_: datetime, region: Region) -> str:
+    from booking.slots import zone_for
+
+    return instant_.astimezone(zone_for(region.time_zone)).isoformat()
