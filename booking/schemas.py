@@ -304,6 +304,16 @@ class PlaceRefSchema(StrictSchema):
     address = fields.String(allow_none=True)
 
 
+class PreRenderedList(fields.List):
+    """A list whose items the service already rendered to JSON values.
+
+    Documented in OpenAPI by its item schema, serialised without per-field work.
+    """
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else list(value)
+
+
 class AvailabilitySchema(StrictSchema):
     patient_id = fields.Integer()
     kind = fields.String()
@@ -312,7 +322,7 @@ class AvailabilitySchema(StrictSchema):
     end = fields.Date(data_key="to")
     service_center = fields.Nested(PlaceRefSchema, allow_none=True)
     region = fields.Nested(PlaceRefSchema, allow_none=True)
-    openings = fields.List(fields.Nested(OpeningSchema))
+    openings = PreRenderedList(fields.Nested(OpeningSchema))
     notice = fields.String(allow_none=True)
     copay_may_apply = fields.Boolean()
     time_agreed_with_provider = fields.Boolean()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
 
 from booking.api.common import documented_errors, paginate_query
 from booking.auth import EVERYONE, STAFF, roles_allowed
@@ -60,7 +61,8 @@ class ServiceCenters(MethodView):
         query = db.select(ServiceCenter).where(ServiceCenter.active.is_(True))
         if args.get("network"):
             query = query.where(db.func.lower(ServiceCenter.network) == args["network"].lower())
-        centers = db.session.scalars(query.order_by(ServiceCenter.name).limit(args["limit"]))
+        centers = db.session.scalars(query.order_by(ServiceCenter.name).limit(args["limit"]).options(
+            selectinload(ServiceCenter.hours), selectinload(ServiceCenter.closures)))
         return [_center_view(c) for c in centers]
 
     @roles_allowed(Role.ADMIN)

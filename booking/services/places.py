@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from booking.errors import Unprocessable
 from booking.extensions import db
@@ -92,7 +93,9 @@ def nearest_service_centers(
     centers = {
         c.id: c
         for c in db.session.scalars(
-            db.select(ServiceCenter).where(ServiceCenter.id.in_([p.id for p in found]))
+            db.select(ServiceCenter)
+            .where(ServiceCenter.id.in_([p.id for p in found]))
+            .options(selectinload(ServiceCenter.hours), selectinload(ServiceCenter.closures))
         )
     }
     return [(centers[p.id], p.distance_km) for p in found if p.id in centers]
