@@ -6,6 +6,8 @@ declare server-owned fields (ids, status, owner), so a client cannot set them.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -15,6 +17,14 @@ from booking.states import ALL_STATUSES
 
 _ZONES = frozenset(available_timezones())
 KINDS = [k.value for k in VisitKind]
+
+
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs) -> fields.Integer:
+    """A database id given by a client: a positive 32-bit integer, never a float or a string."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def _check_zone(value: str) -> None:
@@ -168,9 +178,20 @@ class ScheduleSchema(StrictSchema):
     months = fields.List(fields.Nested(ScheduleEntrySchema))
 
 
+class MonthField(fields.String):
+    """A calendar month written YYYY-MM, loaded as the date of its first day."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text)
+        if not match or not 1900 <= int(match[1]) <= 2999:
+            raise ValidationError("Use YYYY-MM, with a year from 1900 to 2999.")
+        return date(int(match[1]), int(match[2]), 1)
+
+
 class MonthArgsSchema(StrictSchema):
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."),
-                          metadata={"description": "YYYY-MM; default: the current month"})
+    month = MonthField(metadata={"description": "YYYY-MM; default: the current month",
+                                 "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})
 
 
 class DuePatientSchema(StrictSchema):
@@ -282,9 +303,9 @@ class RegionSchema(RegionCreateSchema):
 
 
 class AvailabilityArgsSchema(StrictSchema):
-    patient_id = fields.Integer(metadata={"description": "Default: the calling patient."})
+    patient_id = Id(metadata={"description": "Default: the calling patient."})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    service_center_id = fields.Integer(metadata={"description": "Required for kind=service_center."})
+    service_center_id = Id(metadata={"description": "Required for kind=service_center."})
     start = fields.Date(data_key="from", required=True)
     end = fields.Date(data_key="to", required=True)
 
@@ -333,9 +354,9 @@ class AvailabilitySchema(StrictSchema):
 
 
 class BookingCreateSchema(StrictSchema):
-    patient_id = fields.Integer(metadata={"description": "Default: the calling patient."})
+    patient_id = Id(metadata={"description": "Default: the calling patient."})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    service_center_id = fields.Integer(metadata={"description": "Required for kind=service_center."})
+    service_center_id = Id(metadata={"description": "Required for kind=service_center."})
     starts_at = fields.AwareDateTime(
         required=True,
         metadata={"description": "A slot or arrival-window start from /availability; for a provider visit, the time agreed with the provider."},
@@ -345,7 +366,7 @@ class BookingCreateSchema(StrictSchema):
 
 class RescheduleSchema(StrictSchema):
     starts_at = fields.AwareDateTime(required=True)
-    service_center_id = fields.Integer(metadata={"description": "Move to another center (service_center visits)."})
+    service_center_id = Id(metadata={"description": "Move to another center (service_center visits)."})
 
 
 class CancelSchema(StrictSchema):
@@ -358,10 +379,19 @@ class TransitionSchema(StrictSchema):
 
 
 class BookingListArgsSchema(StrictSchema):
-    patient_id = fields.Integer()
-    service_center_id = fields.Integer()
+    patient_id = Id()
+    service_center_id = Id()
     day = fields.Date(data_key="date", metadata={"description": "Local day at the place."})
     status = fields.String(validate=validate.OneOf(ALL_STATUSES))
+
+
+class ArrivalWindowSchema(StrictSchema):
+    """The technician's arrival window of a published plan, inside the booked window."""
+
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    local_start = fields.String()
+    local_end = fields.String()
 
 
 class BookingSchema(StrictSchema):
@@ -385,6 +415,9 @@ class BookingSchema(StrictSchema):
     cancel_until = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    # dispatch: shown once a plan with this visit is published
+    technician_first_name = fields.String(allow_none=True)
+    arrival_window = fields.Nested(ArrivalWindowSchema, allow_none=True)
 
 
 class BookingEventSchema(StrictSchema):

@@ -230,7 +230,7 @@ class LabById(MethodView):
 
 
 def _job_response(job: DispatchJob) -> tuple:
-    return JobSchema().dump(job), 202, {"Location": f"/api/v1/dispatch/jobs/{job.id}"}
+    return job, 202, {"Location": f"/api/v1/dispatch/jobs/{job.id}"}
 
 
 @blp.route("/plans")

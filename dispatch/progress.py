@@ -52,7 +52,7 @@ def stop_day(stop: PlanStop):
 
 
 def _my_stop(tech: Technician, booking: Booking | None) -> PlanStop:
-    from dispatch.service import published_stop
+    from dispatch.published import published_stop
 
     stop = published_stop(booking.id) if booking is not None else None
     if stop is None or stop.technician_id != tech.id:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import date, datetime
+from datetime import date
 
 from booking.extensions import db
-from booking.models import Booking, Region, User
+from booking.models import Region, User
 from dispatch import solve, validate
 from dispatch.day import DayData, build_day, local_seconds, technician_key, visit_id
 from dispatch.model import DispatchProblem, TimeWindow
-from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
+from dispatch.models import PlanVersion
 from dispatch.plans import bump_revision, get_or_create_plan, store_version, version
 from dispatch.validation import InvalidPlanError
 
@@ -102,34 +102,3 @@ def plan_day(region: Region, day: date, *, time_limit: float, seed: int = 0, act
                                           "changed_windows": v.stats["changed_windows"]}},
           from_version=current_number, to_version=v.number)
     return v
-
-
-def published_stop(booking_id: int) -> PlanStop | None:
-    """The booking's stop in the published version of its day's plan, if any."""
-    return db.session.scalar(
-        db.select(PlanStop).join(PlanVersion, PlanVersion.id == PlanStop.version_id)
-        .join(DispatchPlan, DispatchPlan.id == PlanVersion.plan_id)
-        .where(PlanStop.booking_id == booking_id, PlanVersion.number == DispatchPlan.published_number))
-
-
-def published_visit(booking: Booking) -> dict:
-    """What the patient sees of a published plan: the technician's first name and an arrival window."""
-    if booking.kind not in ("home", "office"):
-        return {"technician_first_name": None, "arrival_window": None}
-    stop = published_stop(booking.id)
-    if stop is None:
-        return {"technician_first_name": None, "arrival_window": None}
-    tech = db.session.get(Technician, stop.technician_id)
-    from booking.slots import zone_for
-
-    zone = zone_for(booking.time_zone)
-    return {"technician_first_name": tech.user.first_name,
-            "arrival_window": {"start": stop.window_start, "end": stop.window_end,
-                               "local_start": stop.window_start.astimezone(zone).isoformat(),
-                               "local_end": stop.window_end.astimezone(zone).isoformat()}}
-
-
-def local_time(instant_: datetime, region: Region) -> str:
-    from booking.slots import zone_for
-
-    return instant_.astimezone(zone_for(region.time_zone)).isoformat()

@@ -24,6 +24,7 @@ from booking.services import availability as av
 from booking.services import capacity
 from booking.services.monitoring import month_label
 from booking.states import check_transition, initial_status, is_open
+from dispatch.published import published_visit
 
 
 @dataclass(frozen=True)
@@ -246,4 +247,6 @@ def booking_view(booking: Booking) -> dict:
         "reschedule_until": booking.starts_at - timedelta(hours=config["RESCHEDULE_CUTOFF_HOURS"]) if open_ else None,
         "cancel_until": booking.starts_at - timedelta(hours=config["CANCEL_CUTOFF_HOURS"]) if open_ else None,
         "created_at": booking.created_at, "updated_at": booking.updated_at,
+        # dispatch: the technician and arrival window of the published plan, if any
+        **published_visit(booking),
     }
