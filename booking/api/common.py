@@ -23,4 +23,6 @@ def paginate_query(db, query, pagination):
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
     pagination.item_count = total
     offset = (pagination.page - 1) * pagination.page_size
+    if offset >= total:
+        return []  # also keeps absurd page numbers away from the database
     return db.session.scalars(query.limit(pagination.page_size).offset(offset)).all()

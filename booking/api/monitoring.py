@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -25,12 +25,7 @@ class Due(MethodView):
     @documented_errors(blp, 401, 403)
     def get(self, args):
         """Patients with a monitoring month ``month`` (default: this month) and no booking for it."""
-        if args.get("month"):
-            year, month = map(int, args["month"].split("-"))
-            target = date(year, month, 1)
-        else:
-            target = month_of(datetime.now(timezone.utc).date())
-        return due_without_booking(target)
+        return due_without_booking(args.get("month") or month_of(datetime.now(timezone.utc).date()))
 
 
 @blp.route("/overdue")
