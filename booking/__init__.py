@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, redirect
+from flask import Flask
 
 
 def create_app(config_object: object | str | None = None) -> Flask:
@@ -23,7 +23,7 @@ def create_app(config_object: object | str | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from booking import cli, errors
+    from booking import cli, errors, web
     from booking.api import register_api
     from booking.extensions import db, migrate
 
@@ -32,9 +32,6 @@ def create_app(config_object: object | str | None = None) -> Flask:
     errors.init_app(app)
     register_api(app)
     cli.init_app(app)
-
-    @app.get("/")
-    def index():
-        return redirect("/api/openapi.json")
+    web.init_app(app)  # the pages, with the sign-in page at /
 
     return app

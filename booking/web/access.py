@@ -8,10 +8,21 @@ are the API's: the same e-mail and password, checked by ``booking.auth``.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from booking.auth import authenticate
 from booking.extensions import db
@@ -80,6 +91,26 @@ def _safe_next(target: str | None) -> str | None:
     return None if parts.scheme or parts.netloc else target
 
 
+def demo_logins() -> list[tuple[str, str, str]]:
+    """The demo accounts loaded by ``flask demo load``, shown on the sign-in page.
+
+    Their password is public in the source anyway; set SHOW_DEMO_LOGINS=False
+    to hide them.
+    """
+    if not current_app.config.get("SHOW_DEMO_LOGINS", True):
+        return []
+    try:
+        from booking.demo import DEMO_DOMAIN, DEMO_PASSWORD
+    except ImportError:
+        return []
+    users = db.session.scalars(
+        db.select(User).where(User.email.like(f"%@{DEMO_DOMAIN}"), User.is_active.is_(True)).order_by(User.id)
+    ).all()
+    order = {"patient": 0, "technician": 1, "coordinator": 2, "admin": 3}
+    rows = sorted(users, key=lambda u: (order.get(u.role, 9), u.id))
+    return [(u.role, u.email, DEMO_PASSWORD) for u in rows]
+
+
 @bp.get("/")
 def home():
     user = signed_in_user()
@@ -106,10 +137,10 @@ def sign_in():
         if not errors:
             errors["form"] = "E-mail or password is wrong."
         status = 401 if "form" in errors else 422
-        return render_template("sign_in.html", errors=errors, email=email), status
+        return render_template("sign_in.html", errors=errors, email=email, demo=demo_logins()), status
     if signed_in_user() is not None:
         return redirect(home_for(signed_in_user()))
-    return render_template("sign_in.html", errors=errors, email=email)
+    return render_template("sign_in.html", errors=errors, email=email, demo=demo_logins())
 
 
 @bp.post("/sign-out")

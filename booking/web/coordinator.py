@@ -28,13 +28,23 @@ def home():
     if query:
         like = f"%{query.lower()}%"
         found = db.session.scalars(
-            db.select(Patient).where(db.or_(db.func.lower(Patient.first_name).like(like),
-                                            db.func.lower(Patient.last_name).like(like)))
-            .order_by(Patient.last_name, Patient.first_name).limit(20)
+            db.select(Patient)
+            .where(
+                db.or_(
+                    db.func.lower(Patient.first_name).like(like), db.func.lower(Patient.last_name).like(like)
+                )
+            )
+            .order_by(Patient.last_name, Patient.first_name)
+            .limit(20)
         ).all()
     return render_template(
-        "coordinator/home.html", month=month, due=due_without_booking(month), overdue=overdue_patients(),
-        query=query, found=found, regions=db.session.scalars(db.select(Region).order_by(Region.name)).all(),
+        "coordinator/home.html",
+        month=month,
+        due=due_without_booking(month),
+        overdue=overdue_patients(),
+        query=query,
+        found=found,
+        regions=db.session.scalars(db.select(Region).order_by(Region.name)).all(),
         today=date.today(),
     )
 
@@ -47,7 +57,9 @@ def board_redirect():
     day = request.args.get("day", "")
     if region_id is None:
         return redirect(url_for("web.coordinator.home"))
-    return redirect(url_for("web.coordinator.board", region_id=region_id, day=day or date.today().isoformat()))
+    return redirect(
+        url_for("web.coordinator.board", region_id=region_id, day=day or date.today().isoformat())
+    )
 
 
 @bp.get("/regions/<int:region_id>/days/<day>")

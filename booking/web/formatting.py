@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Flask
 
@@ -43,14 +43,23 @@ TEST_LABELS = {
 }
 
 
-def in_zone(instant: datetime, tz: str) -> datetime:
+def in_zone(instant: datetime | str, tz: str) -> datetime:
+    """``instant`` (a datetime, or ISO 8601 text with its offset) in the zone ``tz``."""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
     return instant.astimezone(zone_for(tz))
 
 
-def clock(instant: datetime, tz: str) -> str:
+def clock(instant: datetime | str, tz: str) -> str:
     """'9:05 AM' in ``tz``."""
-    local = in_zone(instant, tz)
-    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    return wall(in_zone(instant, tz).time())
+
+
+def wall(value: time | str) -> str:
+    """A wall-clock time ('15:00' or a ``time``) as '3:00 PM'."""
+    if isinstance(value, str):
+        value = time.fromisoformat(value)
+    return f"{value.hour % 12 or 12}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
 
 
 def day_label(day: date | datetime, tz: str | None = None) -> str:
@@ -85,9 +94,19 @@ def distance(km: float) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        clock=clock, day_label=day_label, when=when, month_name=month_name, distance=distance,
+        clock=clock,
+        wall=wall,
+        day_label=day_label,
+        when=when,
+        month_name=month_name,
+        distance=distance,
     )
     app.jinja_env.globals.update(
-        window=window, timedelta_hours=lambda hours: timedelta(hours=hours), KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
-        MONTH_STATUS_LABELS=MONTH_STATUS_LABELS, TEST_LABELS=TEST_LABELS,
+        window=window,
+        timedelta_hours=lambda hours: timedelta(hours=hours),
+        timedelta_days=lambda days: timedelta(days=days),
+        KIND_LABELS=KIND_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        MONTH_STATUS_LABELS=MONTH_STATUS_LABELS,
+        TEST_LABELS=TEST_LABELS,
     )

@@ -39,8 +39,10 @@ def _errors_of(exc: DomainError) -> dict[str, str]:
 
 
 def _policy() -> dict[str, int]:
-    return {"reschedule_hours": current_app.config["RESCHEDULE_CUTOFF_HOURS"],
-            "cancel_hours": current_app.config["CANCEL_CUTOFF_HOURS"]}
+    return {
+        "reschedule_hours": current_app.config["RESCHEDULE_CUTOFF_HOURS"],
+        "cancel_hours": current_app.config["CANCEL_CUTOFF_HOURS"],
+    }
 
 
 # --- the schedule --------------------------------------------------------------------
@@ -65,9 +67,17 @@ def overview(patient_id: int):
     past = [b for b in bookings if not is_open(b.status)][:6]
     today_visits = [visit_day.details(b, patient.time_zone) for b in upcoming]
     return render_template(
-        "patient/overview.html", patient=patient, this_month=this_month, ahead=ahead, skin=skin,
-        overdue=overdue, upcoming=upcoming, past=past, bookings_by_id={b.id: b for b in bookings},
-        visit_days=[v for v in today_visits if v is not None], has_schedule=bool(months),
+        "patient/overview.html",
+        patient=patient,
+        this_month=this_month,
+        ahead=ahead,
+        skin=skin,
+        overdue=overdue,
+        upcoming=upcoming,
+        past=past,
+        bookings_by_id={b.id: b for b in bookings},
+        visit_days=[v for v in today_visits if v is not None],
+        has_schedule=bool(months),
     )
 
 
@@ -101,9 +111,21 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         args = {"near": near or None, "center": center_id, **changes}
         return url_for(**base, **{k: v for k, v in args.items() if v is not None})
 
-    context = {"patient": patient, "kind": kind, "booking": booking, "near": near, "errors": {},
-               "centers": [], "center": None, "offer": None, "site": None, "picker_url": picker_url,
-               "confirm_url": confirm_url, "notice": av.PROVIDER_NOTICE, "policy": _policy()}
+    context = {
+        "patient": patient,
+        "kind": kind,
+        "booking": booking,
+        "near": near,
+        "errors": {},
+        "centers": [],
+        "center": None,
+        "offer": None,
+        "site": None,
+        "picker_url": picker_url,
+        "confirm_url": confirm_url,
+        "notice": av.PROVIDER_NOTICE,
+        "policy": _policy(),
+    }
     try:
         if kind == "service_center":
             context["centers"] = offers.nearby_centers(patient, near)
@@ -143,14 +165,27 @@ def _chosen(args) -> dict:
 
 def _summary(patient: Patient, kind: str, starts_at: datetime, center) -> dict:
     if kind == "service_center":
-        slot = next((s for s in av.center_grid(center, av.local_day(starts_at, center.time_zone),
-                                               av.local_day(starts_at, center.time_zone))
-                     if s.start == starts_at), None)
+        slot = next(
+            (
+                s
+                for s in av.center_grid(
+                    center,
+                    av.local_day(starts_at, center.time_zone),
+                    av.local_day(starts_at, center.time_zone),
+                )
+                if s.start == starts_at
+            ),
+            None,
+        )
         ends_at = slot.end if slot else None
         return {"place": center.name, "address": center.address, "starts_at": starts_at, "ends_at": ends_at}
     site = av.visit_site(patient, kind)
-    return {"place": site.region.name, "address": site.address, "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(minutes=site.region.window_minutes)}
+    return {
+        "place": site.region.name,
+        "address": site.address,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=site.region.window_minutes),
+    }
 
 
 @bp.get("/patients/<int:patient_id>/book/confirm")
@@ -166,9 +201,17 @@ def confirm(patient_id: int):
     except Unprocessable as exc:
         flash(exc.detail, "error")
         return redirect(url_for("web.patient.book_times", patient_id=patient.id, kind=kind))
-    return render_template("patient/confirm.html", patient=patient, kind=kind, summary=summary,
-                           center=chosen["center"], booking=None, errors={}, policy=_policy(),
-                           action=url_for("web.patient.create", patient_id=patient.id))
+    return render_template(
+        "patient/confirm.html",
+        patient=patient,
+        kind=kind,
+        summary=summary,
+        center=chosen["center"],
+        booking=None,
+        errors={},
+        policy=_policy(),
+        action=url_for("web.patient.create", patient_id=patient.id),
+    )
 
 
 def _provider_time(patient: Patient, form) -> datetime:
@@ -213,8 +256,12 @@ def create(patient_id: int):
             data = {"kind": kind, "starts_at": _provider_time(patient, request.form), "notes": notes}
         else:
             chosen = _chosen(request.form)
-            data = {"kind": kind, "starts_at": chosen["starts_at"], "notes": notes,
-                    "service_center_id": chosen["center"].id if chosen["center"] else None}
+            data = {
+                "kind": kind,
+                "starts_at": chosen["starts_at"],
+                "notes": notes,
+                "service_center_id": chosen["center"].id if chosen["center"] else None,
+            }
         booking = create_booking(user, patient, data)
         db.session.commit()
     except DomainError as exc:
@@ -228,9 +275,20 @@ def _create_failed(patient: Patient, kind: str, exc: DomainError):
     errors = _errors_of(exc)
     if kind == "provider":
         return render_template(
-            "patient/book_times.html", patient=patient, kind=kind, booking=None, errors=_provider_errors(errors),
-            provider=patient.provider_name and av.provider_of(patient), notice=av.PROVIDER_NOTICE,
-            form=request.form, policy=_policy(), centers=[], center=None, offer=None, site=None, near="",
+            "patient/book_times.html",
+            patient=patient,
+            kind=kind,
+            booking=None,
+            errors=_provider_errors(errors),
+            provider=patient.provider_name and av.provider_of(patient),
+            notice=av.PROVIDER_NOTICE,
+            form=request.form,
+            policy=_policy(),
+            centers=[],
+            center=None,
+            offer=None,
+            site=None,
+            near="",
         ), exc.status
     if kind not in KINDS:
         flash(exc.detail, "error")
@@ -247,10 +305,16 @@ def _create_failed(patient: Patient, kind: str, exc: DomainError):
 @login_required(*PEOPLE)
 def booking(booking_id: int):
     visit = visible_booking(web_user(), booking_id)
-    return render_template("patient/booking.html", booking=visit, patient=visit.patient,
-                           policy=_policy(), open=is_open(visit.status), errors={},
-                           day=visit_day.details(visit, visit.patient.time_zone),
-                           notice=av.PROVIDER_NOTICE)
+    return render_template(
+        "patient/booking.html",
+        booking=visit,
+        patient=visit.patient,
+        policy=_policy(),
+        open=is_open(visit.status),
+        errors={},
+        day=visit_day.details(visit, visit.patient.time_zone),
+        notice=av.PROVIDER_NOTICE,
+    )
 
 
 @bp.get("/bookings/<int:booking_id>/reschedule")
@@ -270,9 +334,17 @@ def reschedule_confirm(booking_id: int):
     except Unprocessable as exc:
         flash(exc.detail, "error")
         return redirect(url_for("web.patient.reschedule", booking_id=visit.id))
-    return render_template("patient/confirm.html", patient=visit.patient, kind=visit.kind, summary=summary,
-                           center=chosen["center"], booking=visit, errors={}, policy=_policy(),
-                           action=url_for("web.patient.reschedule_save", booking_id=visit.id))
+    return render_template(
+        "patient/confirm.html",
+        patient=visit.patient,
+        kind=visit.kind,
+        summary=summary,
+        center=chosen["center"],
+        booking=visit,
+        errors={},
+        policy=_policy(),
+        action=url_for("web.patient.reschedule_save", booking_id=visit.id),
+    )
 
 
 @bp.post("/bookings/<int:booking_id>/reschedule")
@@ -295,10 +367,20 @@ def reschedule_save(booking_id: int):
         if visit.kind == "provider":
             patient = db.session.get(Patient, visit.patient_id)
             return render_template(
-                "patient/book_times.html", patient=patient, kind="provider", booking=visit,
-                errors=_provider_errors(_errors_of(exc)), provider=av.provider_of(patient),
-                notice=av.PROVIDER_NOTICE, form=request.form, policy=_policy(), centers=[], center=None,
-                offer=None, site=None, near="",
+                "patient/book_times.html",
+                patient=patient,
+                kind="provider",
+                booking=visit,
+                errors=_provider_errors(_errors_of(exc)),
+                provider=av.provider_of(patient),
+                notice=av.PROVIDER_NOTICE,
+                form=request.form,
+                policy=_policy(),
+                centers=[],
+                center=None,
+                offer=None,
+                site=None,
+                near="",
             ), exc.status
         flash(exc.detail, "error")
         return redirect(url_for("web.patient.booking", booking_id=booking_id))
@@ -324,9 +406,16 @@ def cancel(booking_id: int):
             errors = _errors_of(exc)
     if errors:
         visit = db.session.get(Booking, booking_id)
-        return render_template("patient/booking.html", booking=visit, patient=visit.patient,
-                               policy=_policy(), open=is_open(visit.status), errors=errors,
-                               day=visit_day.details(visit, visit.patient.time_zone),
-                               notice=av.PROVIDER_NOTICE, reason=reason), 409 if "reason" not in errors else 422
+        return render_template(
+            "patient/booking.html",
+            booking=visit,
+            patient=visit.patient,
+            policy=_policy(),
+            open=is_open(visit.status),
+            errors=errors,
+            day=visit_day.details(visit, visit.patient.time_zone),
+            notice=av.PROVIDER_NOTICE,
+            reason=reason,
+        ), 409 if "reason" not in errors else 422
     flash("The visit is cancelled. The month is free to book again.", "success")
     return redirect(url_for("web.patient.overview", patient_id=visit.patient_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -10,6 +12,7 @@ from booking.errors import DomainError
 from booking.extensions import db
 from booking.web import access, coordinator, patient, technician
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 web = Blueprint("web", __name__)
@@ -40,7 +43,9 @@ def _security_headers(response):
 @web.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):
     return render_template(
-        "error.html", status=400, title="This form has expired",
+        "error.html",
+        status=400,
+        title="This form has expired",
         detail="The form was open too long or did not come from this site. Reload the page and try again.",
     ), 400
 
@@ -49,6 +54,20 @@ def _csrf_error(exc: CSRFError):
 def _domain_error(exc: DomainError):
     db.session.rollback()
     return render_template("error.html", status=exc.status, title=exc.title, detail=exc.detail), exc.status
+
+
+@web.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    db.session.rollback()
+    log.exception("unhandled error on page %s %s", request.method, request.url_rule)
+    return render_template(
+        "error.html",
+        status=500,
+        title="Something went wrong",
+        detail="The page could not be shown. Try again in a moment; if it keeps happening, tell your coordinator.",
+    ), 500
 
 
 def _http_error(exc: HTTPException):

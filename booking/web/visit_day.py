@@ -14,8 +14,12 @@ def details(visit: Booking, tz: str) -> dict | None:
     zone = zone_for(tz)
     if visit.starts_at.astimezone(zone).date() != av.now_utc().astimezone(zone).date():
         return None
-    return {"booking": visit, "starts_at": visit.starts_at, "ends_at": visit.ends_at,
-            "technician_first_name": technician_first_name(visit)}
+    return {
+        "booking": visit,
+        "starts_at": visit.starts_at,
+        "ends_at": visit.ends_at,
+        "technician_first_name": technician_first_name(visit),
+    }
 
 
 def technician_first_name(visit: Booking) -> str | None:

@@ -64,3 +64,11 @@ def patient_pages(world, signed_in):
     patient_id = world.patient()
     user, client = signed_in("patient", patient_id=patient_id)
     return patient_id, user, client
+
+
+@pytest.fixture
+def field_day(app, world):
+    """Today's dispatch day in a fresh region (see ``tests/web/field_day.py``)."""
+    from tests.web.field_day import FieldDay
+
+    return FieldDay(app, world)

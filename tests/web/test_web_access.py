@@ -25,7 +25,9 @@ def test_sign_in_without_a_csrf_token_is_refused(world, pages):
 def test_a_wrong_password_says_so_and_keeps_the_email(world, pages):
     """One message for a wrong e-mail or password; the e-mail stays filled in."""
     user = world.user("coordinator")
-    response = pages.post("/sign-in", {"email": user.email, "password": "wrong-password"}, token_from="/sign-in")
+    response = pages.post(
+        "/sign-in", {"email": user.email, "password": "wrong-password"}, token_from="/sign-in"
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 401
     assert "E-mail or password is wrong." in html and f'value="{user.email}"' in html
@@ -59,8 +61,12 @@ def test_secure_cookie_flag_follows_the_config(app, world):
         page = client.get("/sign-in", base_url="https://localhost").get_data(as_text=True)
         from tests.web.conftest import csrf_token
 
-        response = client.post("/sign-in", base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"},
-                               data={"csrf_token": csrf_token(page), "email": user.email, "password": PASSWORD})
+        response = client.post(
+            "/sign-in",
+            base_url="https://localhost",
+            headers={"Referer": "https://localhost/sign-in"},
+            data={"csrf_token": csrf_token(page), "email": user.email, "password": PASSWORD},
+        )
         assert response.status_code == 302
         assert "Secure" in response.headers["Set-Cookie"]
     finally:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from urllib.parse import quote
+
+import pytest
 
 from booking.extensions import db
 from booking.models import Booking
@@ -50,10 +53,15 @@ def test_patient_books_a_center_slot_in_a_few_steps(app, world, patient_pages):
     assert "Midtown PSC" in listing and "mi (" in listing  # distance shown
     times = client.get(f"/patients/{pid}/book/service_center?center={cid}").get_data(as_text=True)
     starts_at = _first_slot(times)
-    confirm = client.get(f"/patients/{pid}/book/confirm?kind=service_center&center={cid}&starts_at={quote(starts_at)}")
+    confirm = client.get(
+        f"/patients/{pid}/book/confirm?kind=service_center&center={cid}&starts_at={quote(starts_at)}"
+    )
     assert confirm.status_code == 200 and "Book this visit" in confirm.get_data(as_text=True)
-    done = client.post(f"/patients/{pid}/bookings", {"kind": "service_center", "center": cid, "starts_at": starts_at},
-                       token_from=f"/patients/{pid}")
+    done = client.post(
+        f"/patients/{pid}/bookings",
+        {"kind": "service_center", "center": cid, "starts_at": starts_at},
+        token_from=f"/patients/{pid}",
+    )
     assert done.status_code == 302
     page = client.get(done.location).get_data(as_text=True)
     assert "Your visit is booked." in page and "Confirmed" in page and "hours before" in page
@@ -68,7 +76,9 @@ def test_a_second_booking_in_the_month_is_refused_with_the_reason(app, world, pa
     starts_at = _first_slot(times)
     form = {"kind": "service_center", "center": cid, "starts_at": starts_at}
     client.post(f"/patients/{pid}/bookings", form, token_from=f"/patients/{pid}")
-    again = client.post(f"/patients/{pid}/bookings", form, token_from=f"/patients/{pid}", follow_redirects=True)
+    again = client.post(
+        f"/patients/{pid}/bookings", form, token_from=f"/patients/{pid}", follow_redirects=True
+    )
     assert "already has a lab visit" in again.get_data(as_text=True)
     assert len(_bookings(app, pid)) == 1
 
@@ -77,8 +87,9 @@ def test_booking_without_a_csrf_token_is_refused(app, world, patient_pages):
     """A cross-site post cannot book on the patient's behalf."""
     pid, _, client = patient_pages
     cid = world.center()
-    response = client.client.post(f"/patients/{pid}/bookings",
-                                  data={"kind": "service_center", "center": cid, "starts_at": "x"})
+    response = client.client.post(
+        f"/patients/{pid}/bookings", data={"kind": "service_center", "center": cid, "starts_at": "x"}
+    )
     assert response.status_code == 400 and not _bookings(app, pid)
 
 
@@ -89,8 +100,9 @@ def test_home_visit_offers_arrival_windows(app, world, patient_pages):
     html = client.get(f"/patients/{pid}/book/home").get_data(as_text=True)
     assert "Arrival windows" in html and " – " in html
     starts_at = _first_slot(html)
-    done = client.post(f"/patients/{pid}/bookings", {"kind": "home", "starts_at": starts_at},
-                       token_from=f"/patients/{pid}")
+    done = client.post(
+        f"/patients/{pid}/bookings", {"kind": "home", "starts_at": starts_at}, token_from=f"/patients/{pid}"
+    )
     assert done.status_code == 302
     assert [(b.kind, b.status) for b in _bookings(app, pid)] == [("home", "confirmed")]
 
@@ -108,14 +120,20 @@ def test_provider_option_shows_the_copay_notice_and_field_errors(app, patient_pa
     pid, _, client = patient_pages
     page = client.get(f"/patients/{pid}/book/provider").get_data(as_text=True)
     assert "Co-pay notice" in page and PROVIDER_NOTICE.split(",")[0] in page
-    response = client.post(f"/patients/{pid}/bookings", {"kind": "provider", "day": future_day().isoformat(),
-                                                          "time": ""}, token_from=f"/patients/{pid}")
+    response = client.post(
+        f"/patients/{pid}/bookings",
+        {"kind": "provider", "day": future_day().isoformat(), "time": ""},
+        token_from=f"/patients/{pid}",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="time-error"' in html and "Enter the time agreed with your provider" in html
     assert 'id="day-error"' not in html and not _bookings(app, pid)
-    ok = client.post(f"/patients/{pid}/bookings", {"kind": "provider", "day": future_day().isoformat(),
-                                                    "time": "10:30"}, token_from=f"/patients/{pid}")
+    ok = client.post(
+        f"/patients/{pid}/bookings",
+        {"kind": "provider", "day": future_day().isoformat(), "time": "10:30"},
+        token_from=f"/patients/{pid}",
+    )
     assert ok.status_code == 302
     [visit] = _bookings(app, pid)
     assert visit.kind == "provider" and visit.status == "requested"
@@ -125,24 +143,69 @@ def test_reschedule_and_cancel_from_the_booking_page(app, world, patient_pages):
     """Move to another slot, then cancel with a reason; the month is free again."""
     pid, _, client = patient_pages
     cid = world.center(capacity=3)
-    starts_at = _first_slot(client.get(f"/patients/{pid}/book/service_center?center={cid}").get_data(as_text=True))
-    done = client.post(f"/patients/{pid}/bookings", {"kind": "service_center", "center": cid, "starts_at": starts_at},
-                       token_from=f"/patients/{pid}")
+    day = future_day(3).isoformat()
+    picker = client.get(f"/patients/{pid}/book/service_center?center={cid}&day={day}").get_data(as_text=True)
+    done = client.post(
+        f"/patients/{pid}/bookings",
+        {"kind": "service_center", "center": cid, "starts_at": _first_slot(picker)},
+        token_from=f"/patients/{pid}",
+    )
     booking_id = int(done.location.rsplit("/", 1)[1])
-    picker = client.get(f"/bookings/{booking_id}/reschedule").get_data(as_text=True)
+    page = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+    assert "You can move this visit online until" in page and "24 hours before" in page
+    picker = client.get(f"/bookings/{booking_id}/reschedule?day={day}").get_data(as_text=True)
     later = re.findall(r'name="starts_at" id="slot-\d+" value="([^"]+)"', picker)[2]
-    moved = client.post(f"/bookings/{booking_id}/reschedule", {"center": cid, "starts_at": later},
-                        token_from=f"/bookings/{booking_id}")
+    moved = client.post(
+        f"/bookings/{booking_id}/reschedule",
+        {"center": cid, "starts_at": later},
+        token_from=f"/bookings/{booking_id}",
+    )
     assert moved.status_code == 302
     [visit] = _bookings(app, pid)
-    assert visit.starts_at.isoformat() == later.replace("Z", "+00:00")
-    too_long = client.post(f"/bookings/{booking_id}/cancel", {"reason": "x" * 301}, token_from=f"/bookings/{booking_id}")
+    assert visit.starts_at.isoformat() == later
+    too_long = client.post(
+        f"/bookings/{booking_id}/cancel", {"reason": "x" * 301}, token_from=f"/bookings/{booking_id}"
+    )
     assert too_long.status_code == 422 and 'id="reason-error"' in too_long.get_data(as_text=True)
-    cancelled = client.post(f"/bookings/{booking_id}/cancel", {"reason": "Travelling"},
-                            token_from=f"/bookings/{booking_id}", follow_redirects=True)
+    cancelled = client.post(
+        f"/bookings/{booking_id}/cancel",
+        {"reason": "Travelling"},
+        token_from=f"/bookings/{booking_id}",
+        follow_redirects=True,
+    )
     assert "The visit is cancelled." in cancelled.get_data(as_text=True)
     [visit] = _bookings(app, pid)
     assert visit.status == "cancelled" and visit.status_reason == "Travelling"
+
+
+def test_moving_a_visit_inside_the_cutoff_explains_the_policy(app, world, patient_pages):
+    """A patient cannot move a visit that starts within the reschedule cutoff; the page says why."""
+    from datetime import timedelta
+
+    from booking.services.availability import now_utc
+
+    pid, _, client = patient_pages
+    cid = world.center(capacity=3)
+    picker = client.get(f"/patients/{pid}/book/service_center?center={cid}").get_data(as_text=True)
+    slots = re.findall(r'name="starts_at" id="slot-\d+" value="([^"]+)"', picker)
+    soon = next((s for s in slots if datetime.fromisoformat(s) < now_utc() + timedelta(hours=20)), None)
+    if soon is None:
+        pytest.skip("no slot within the next 20 hours at this time of day")
+    done = client.post(
+        f"/patients/{pid}/bookings",
+        {"kind": "service_center", "center": cid, "starts_at": soon},
+        token_from="/",
+    )
+    booking_id = int(done.location.rsplit("/", 1)[1])
+    moved = client.post(
+        f"/bookings/{booking_id}/reschedule",
+        {"center": cid, "starts_at": slots[-1]},
+        token_from="/",
+        follow_redirects=True,
+    )
+    assert "only until 24 hours before it starts" in moved.get_data(as_text=True)
+    [visit] = _bookings(app, pid)
+    assert visit.starts_at.isoformat() == soon
 
 
 def test_coordinator_books_on_a_patients_behalf_from_the_due_list(app, world, signed_in):
@@ -154,9 +217,17 @@ def test_coordinator_books_on_a_patients_behalf_from_the_due_list(app, world, si
     assert f"/patients/{pid}/book" in home
     picker = client.get(f"/patients/{pid}/book/service_center?center={cid}").get_data(as_text=True)
     assert "Acting for" in picker
-    done = client.post(f"/patients/{pid}/bookings",
-                       {"kind": "service_center", "center": cid, "starts_at": _first_slot(picker)},
-                       token_from="/coordinator")
+    done = client.post(
+        f"/patients/{pid}/bookings",
+        {"kind": "service_center", "center": cid, "starts_at": _first_slot(picker)},
+        token_from="/coordinator",
+    )
     assert done.status_code == 302
     assert len(_bookings(app, pid)) == 1
-    assert f"/patients/{pid}/book" not in client.get("/coordinator").get_data(as_text=True).split("due-table")[1].split("overdue-table")[0]
+    assert (
+        f"/patients/{pid}/book"
+        not in client.get("/coordinator")
+        .get_data(as_text=True)
+        .split("due-table")[1]
+        .split("overdue-table")[0]
+    )

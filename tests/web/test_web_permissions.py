@@ -39,7 +39,9 @@ def test_roles_open_only_their_pages(world, signed_in, role, path, status):
     response = client.get(path.format(pid=pid))
     assert response.status_code == status
     if status == 403:
-        assert "text/html" in response.content_type and "may not open this page" in response.get_data(as_text=True)
+        assert "text/html" in response.content_type and "may not open this page" in response.get_data(
+            as_text=True
+        )
 
 
 @pytest.mark.parametrize("path", PATIENT_PAGES)
@@ -58,11 +60,14 @@ def test_a_patient_cannot_open_or_change_another_patients_booking(world, client,
     _, other_headers = world.patient_login()
     cid = world.center()
     slot = openings(client, other_headers, kind="service_center", service_center_id=cid)[0]
-    other_booking = book(client, other_headers, kind="service_center", service_center_id=cid,
-                         starts_at=slot["starts_at"]).json["id"]
+    other_booking = book(
+        client, other_headers, kind="service_center", service_center_id=cid, starts_at=slot["starts_at"]
+    ).json["id"]
     _, _, pages = patient_pages
     assert pages.get(f"/bookings/{other_booking}").status_code == 404
     assert pages.get(f"/bookings/{other_booking}/reschedule").status_code == 404
     assert pages.post(f"/bookings/{other_booking}/cancel", {"reason": "x"}).status_code == 404
-    assert client.get(f"/api/v1/bookings/{other_booking}", headers=other_headers).json["status"] == "confirmed"
+    assert (
+        client.get(f"/api/v1/bookings/{other_booking}", headers=other_headers).json["status"] == "confirmed"
+    )
     assert future_day()  # the slot was in the future, so only the owner check refused it

@@ -1,0 +1,74 @@
+"""The technician's route page: own route only, stops in order, reports that move the booking along."""
+
+from __future__ import annotations
+
+
+def _published_day(field_day, visits=((9, 0), (11, 1), (13, 2))):
+    tess_id, tess = field_day.technician("Tess")
+    bookings = [
+        field_day.visit(hour, place=place, first_name=f"P{i}") for i, (hour, place) in enumerate(visits)
+    ]
+    field_day.plan()
+    field_day.publish()
+    return tess_id, tess, bookings
+
+
+def test_route_lists_stops_with_windows_collect_and_lab_drop(field_day, pages):
+    """Today's published route: each stop's window, ETA, maps link, access notes, tests, then the lab."""
+    _, tess, bookings = _published_day(field_day)
+    pages.sign_in(tess)
+    html = pages.get("/technician").get_data(as_text=True)
+    assert html.count('class="stop stop-assigned"') == 3
+    assert html.index("P0 V.") < html.index("P1 V.") < html.index("P2 V.")
+    assert "Ring twice" in html and "Urine: urinalysis with cell counts" in html
+    assert 'href="geo:' in html and "Lab drop-off" in html and "Central Lab" in html
+    assert "Arrive by <strong>5:30 PM</strong>" in html
+
+
+def test_arrived_then_collected_moves_the_booking_along(field_day, pages):
+    """Arrived, then collected: the booking's status follows each tap."""
+    _, tess, bookings = _published_day(field_day)
+    pages.sign_in(tess)
+    first = bookings[0]
+    response = pages.post(f"/technician/stops/{first}", {"status": "arrived"}, token_from="/technician")
+    assert response.status_code == 302 and response.location.endswith(f"#stop-{first}")
+    assert field_day.status(first) == "arrived"
+    pages.post(f"/technician/stops/{first}", {"status": "collected"}, token_from="/technician")
+    assert field_day.status(first) == "collected"
+
+
+def test_a_no_show_needs_a_reason_next_to_the_field(field_day, pages):
+    """A no-show without a reason is refused with the message beside the reason field."""
+    _, tess, bookings = _published_day(field_day)
+    pages.sign_in(tess)
+    response = pages.post(f"/technician/stops/{bookings[1]}", {"status": "no_show"}, token_from="/technician")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="reason-{bookings[1]}-error"' in html and "Say why the visit did not happen." in html
+    assert field_day.status(bookings[1]) == "assigned"
+    pages.post(
+        f"/technician/stops/{bookings[1]}",
+        {"status": "no_show", "reason": "Nobody home"},
+        token_from="/technician",
+    )
+    assert field_day.status(bookings[1]) == "no_show"
+
+
+def test_a_technician_cannot_see_or_report_another_technicians_stops(field_day, pages):
+    """Another technician's route is not shown, and reporting its stop is a 404 that changes nothing."""
+    _, _, bookings = _published_day(field_day)
+    _, other = field_day.technician("Omar")
+    pages.sign_in(other)
+    html = pages.get("/technician").get_data(as_text=True)
+    assert "P0 V." not in html
+    response = pages.post(f"/technician/stops/{bookings[0]}", {"status": "arrived"}, token_from="/technician")
+    assert response.status_code == 404
+    assert field_day.status(bookings[0]) == "assigned"
+
+
+def test_no_route_yet_says_so(field_day, pages):
+    """Before a plan is published, the page says there is no route yet."""
+    _, tess = field_day.technician("Tess")
+    field_day.visit(9)
+    pages.sign_in(tess)
+    assert "No published route for you on this day yet" in pages.get("/technician").get_data(as_text=True)
