@@ -22,9 +22,12 @@ KINDS = [k.value for k in VisitKind]
 MAX_ID = 2**31 - 1
 
 
-def Id(**kwargs) -> fields.Integer:
-    """A database id given by a client: a positive 32-bit integer, never a float or a string."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs) -> fields.Integer:
+    """A database id given by a client: a positive 32-bit integer.
+
+    In JSON bodies it must be a number (``strict``); in query strings it is text.
+    """
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def _check_zone(value: str) -> None:
@@ -303,9 +306,9 @@ class RegionSchema(RegionCreateSchema):
 
 
 class AvailabilityArgsSchema(StrictSchema):
-    patient_id = Id(metadata={"description": "Default: the calling patient."})
+    patient_id = Id(strict=False, metadata={"description": "Default: the calling patient."})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    service_center_id = Id(metadata={"description": "Required for kind=service_center."})
+    service_center_id = Id(strict=False, metadata={"description": "Required for kind=service_center."})
     start = fields.Date(data_key="from", required=True)
     end = fields.Date(data_key="to", required=True)
 
@@ -379,8 +382,8 @@ class TransitionSchema(StrictSchema):
 
 
 class BookingListArgsSchema(StrictSchema):
-    patient_id = Id()
-    service_center_id = Id()
+    patient_id = Id(strict=False)
+    service_center_id = Id(strict=False)
     day = fields.Date(data_key="date", metadata={"description": "Local day at the place."})
     status = fields.String(validate=validate.OneOf(ALL_STATUSES))
 
