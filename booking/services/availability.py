@@ -204,8 +204,11 @@ def availability(patient: Patient, kind: str, first: date, last: date, center_id
     elif kind in ("home", "office"):
         site = visit_site(patient, kind)
         check_range(first, last, site.region.time_zone)
+        from dispatch.fleet import servable_openings  # dispatch: only windows the fleet can serve
+
+        openings = servable_openings(site, region_openings(site.region, first, last))
         result.update(time_zone=site.region.time_zone, region=region_ref(site.region),
-                      openings=opening_views(region_openings(site.region, first, last), site.region.time_zone))
+                      openings=opening_views(openings, site.region.time_zone))
     else:
         check_range(first, last, patient.time_zone)
         result.update(provider=provider_of(patient), notice=PROVIDER_NOTICE)

@@ -130,9 +130,15 @@ def _apply(booking: Booking, placement: Placement) -> None:
     booking.capacity_key = placement.capacity_key
 
 
-def _take(placement: Placement) -> None:
+def _take(placement: Placement, booking_id: int | None = None) -> None:
     if placement.capacity_key:
         capacity.take_place(placement.capacity_key, placement.capacity, full_message=placement.full_message)
+    if placement.region_id is not None:
+        # dispatch: after the day's counter row is taken (and locked), check the fleet can still reach it
+        from dispatch.fleet import ensure_servable
+
+        ensure_servable(placement.region_id, placement.starts_at, placement.ends_at,
+                        placement.latitude, placement.longitude, exclude_booking=booking_id)
 
 
 def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
@@ -192,7 +198,7 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
         raise _month_taken(month)
     before = {"starts_at": booking.starts_at.isoformat(), "service_center_id": booking.service_center_id}
     capacity.release_place(booking.capacity_key)
-    _take(placement)
+    _take(placement, booking.id)
     _apply(booking, placement)
     booking.monitoring_month = month
     previous = booking.status

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from booking.extensions import db
+from booking.schedule import add_months
 from booking.models import Booking, Patient, Region, TreatmentCourse, User
 from booking.slots import zone_for
 from dispatch import jobs
@@ -75,7 +76,7 @@ class Field:
                               home_address="350 5th Ave", home_latitude=at[0], home_longitude=at[1],
                               home_geo_precision="client", access_notes=access_notes,
                               date_of_birth=date(1970, 1, 1), email="pat@example.org",
-                              courses=[TreatmentCourse(first_infusion=self.day.replace(day=1) - timedelta(days=90),
+                              courses=[TreatmentCourse(first_infusion=add_months(self.day.replace(day=1), -3),
                                                        last_infusion=self.day.replace(day=1))])
             booking = Booking(patient=patient, kind=kind, status=status,
                               monitoring_month=self.day.replace(day=1), region_id=self.region_id,
