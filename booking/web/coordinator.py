@@ -1,10 +1,10 @@
-"""Coordinator pages: who is due or overdue (with booking on their behalf) and the dispatch day board."""
+"""Coordinator pages: patients due or overdue, with booking on their behalf, and a patient search."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 
 from booking.extensions import db
 from booking.models import Patient, Region, Role
@@ -47,23 +47,3 @@ def home():
         regions=db.session.scalars(db.select(Region).order_by(Region.name)).all(),
         today=date.today(),
     )
-
-
-@bp.get("/board")
-@login_required(*STAFF)
-def board_redirect():
-    """The day-board form's target: a clean URL per region and day."""
-    region_id = request.args.get("region", type=int)
-    day = request.args.get("day", "")
-    if region_id is None:
-        return redirect(url_for("web.coordinator.home"))
-    return redirect(
-        url_for("web.coordinator.board", region_id=region_id, day=day or date.today().isoformat())
-    )
-
-
-@bp.get("/regions/<int:region_id>/days/<day>")
-@login_required(*STAFF)
-def board(region_id: int, day: str):
-    region = db.get_or_404(Region, region_id, description="No such region.")
-    return render_template("coordinator/board.html", region=region, day=day, plan=None)

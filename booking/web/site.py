@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.web import access, coordinator, patient, technician
+from booking.web import access, board, coordinator, patient, technician
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -78,5 +78,5 @@ def _http_error(exc: HTTPException):
 for _code in (400, 403, 404, 405, 409, 422):
     web.register_error_handler(_code, _http_error)
 
-for _child in (access.bp, patient.bp, technician.bp, coordinator.bp):
+for _child in (access.bp, patient.bp, technician.bp, coordinator.bp, board.bp):
     web.register_blueprint(_child)

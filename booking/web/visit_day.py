@@ -1,4 +1,8 @@
-"""On the day of a home or office visit: the arrival window and the technician's first name."""
+"""On the day of a home or office visit: the arrival window and the technician's first name.
+
+Both come from the day's published dispatch plan; before it is published the
+patient sees the window they booked.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +18,13 @@ def details(visit: Booking, tz: str) -> dict | None:
     zone = zone_for(tz)
     if visit.starts_at.astimezone(zone).date() != av.now_utc().astimezone(zone).date():
         return None
+    from dispatch.published import published_visit
+
+    published = published_visit(visit)
+    window = published["arrival_window"]
     return {
         "booking": visit,
-        "starts_at": visit.starts_at,
-        "ends_at": visit.ends_at,
-        "technician_first_name": technician_first_name(visit),
+        "starts_at": window["start"] if window else visit.starts_at,
+        "ends_at": window["end"] if window else visit.ends_at,
+        "technician_first_name": published["technician_first_name"],
     }
-
-
-def technician_first_name(visit: Booking) -> str | None:
-    """The first name of the technician on the visit's published route, if there is one."""
-    return None

@@ -1,0 +1,176 @@
+"""The coordinator's day board: plan, publish, move with a violations preview, pin, unassign, unavailable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dispatch import jobs
+
+
+def _wait_for_jobs():
+    for thread in list(jobs.threads):
+        thread.join(timeout=60)
+
+
+def _board(field_day):
+    return f"/coordinator/regions/{field_day.region_id}/days/{field_day.day.isoformat()}"
+
+
+def _planned(field_day, pages, visits=((9, 0), (13, 1))):
+    tess_id, _ = field_day.technician("Tess")
+    bookings = [
+        field_day.visit(hour, place=place, first_name=f"P{i}") for i, (hour, place) in enumerate(visits)
+    ]
+    response = pages.post(_board(field_day) + "/plan", {"time_limit": "1"}, token_from=_board(field_day))
+    assert response.status_code == 302
+    _wait_for_jobs()
+    return tess_id, bookings
+
+
+def _etag(html: str) -> str:
+    return re.search(r'name="etag" value="([^"]+)"', html).group(1).replace("&#34;", '"')
+
+
+@pytest.fixture
+def coordinator_pages(signed_in):
+    return signed_in("coordinator")[1]
+
+
+def _post(pages, path, board, data):
+    html = pages.get(board).get_data(as_text=True)
+    return pages.post(path, {"etag": _etag(html), **data}, token_from=board)
+
+
+def test_plan_and_publish_from_the_board(field_day, coordinator_pages):
+    """Plan the day, see the routes and the map, publish: the visits become assigned."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    assert "Plan the day" in pages.get(board).get_data(as_text=True)
+    _, bookings = _planned(field_day, pages)
+    html = pages.get(board).get_data(as_text=True)
+    assert "Showing version <strong>1</strong>" in html and "P0 V." in html and "P1 V." in html
+    assert "Publish version 1" in html and 'alt="Route map of version 1' in html
+    plan_id = int(re.search(r"/coordinator/plans/(\d+)/map.svg", html).group(1))
+    svg = pages.get(f"/coordinator/plans/{plan_id}/map.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    done = _post(pages, f"/coordinator/plans/{plan_id}/publish", board, {})
+    assert done.status_code == 302
+    assert [field_day.status(b) for b in bookings] == ["assigned", "assigned"]
+    assert "Version 1 is published" in pages.get(board).get_data(as_text=True)
+
+
+def test_a_move_that_breaks_a_window_is_previewed_not_applied(field_day, coordinator_pages):
+    """Moving the afternoon visit first would break the morning window: the board lists the violation."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    tess_id, (morning, afternoon) = _planned(field_day, pages)
+    html = pages.get(board).get_data(as_text=True)
+    plan_id = int(re.search(r"/coordinator/plans/(\d+)/changes", html).group(1))
+    change = {"action": "move", "booking_id": str(afternoon), "technician_id": str(tess_id), "position": "1"}
+    response = _post(pages, f"/coordinator/plans/{plan_id}/changes", board, change)
+    preview = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "This change would break" in preview and "Nothing has been changed yet." in preview
+    assert 'name="override" value="1"' in preview
+    after = pages.get(board).get_data(as_text=True)
+    assert after.index("P0 V.") < after.index("P1 V.")  # unchanged
+    applied = pages.post(
+        f"/coordinator/plans/{plan_id}/changes",
+        {"etag": _etag(preview), **change, "override": "1"},
+        token_from=board,
+    )
+    assert applied.status_code == 302
+    after = pages.get(board).get_data(as_text=True)
+    assert after.index("P1 V.") < after.index("P0 V.") and "overriding rules" in after
+
+
+def test_pin_unassign_and_assign_back(field_day, coordinator_pages):
+    """Pin shows as 'Pinned'; unassign lists the visit with its reason; assigning puts it back."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    _, (morning, _) = _planned(field_day, pages)
+    html = pages.get(board).get_data(as_text=True)
+    changes = re.search(r"/coordinator/plans/\d+/changes", html).group(0)
+    _post(pages, changes, board, {"action": "pin", "booking_id": str(morning)})
+    assert "badge-pinned" in pages.get(board).get_data(as_text=True)
+    _post(pages, changes, board, {"action": "unassign", "booking_id": str(morning)})
+    html = pages.get(board).get_data(as_text=True)
+    assert "Unassigned visits (1)" in html and "Taken off the routes by a coordinator." in html
+    _post(
+        pages, changes, board, {"action": "add_booking", "booking_id": str(morning), "technician_id": "best"}
+    )
+    assert "Unassigned visits (0)" in pages.get(board).get_data(as_text=True)
+
+
+def test_marking_a_technician_unavailable_unassigns_their_visits(field_day, coordinator_pages):
+    """The technician's visits become unassigned with the reason, and they are listed as unavailable."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    tess_id, _ = _planned(field_day, pages)
+    html = pages.get(board).get_data(as_text=True)
+    changes = re.search(r"/coordinator/plans/\d+/changes", html).group(0)
+    done = _post(
+        pages,
+        changes,
+        board,
+        {"action": "technician_unavailable", "technician_id": str(tess_id), "reason": "Car broke down"},
+    )
+    assert done.status_code == 302
+    html = pages.get(board).get_data(as_text=True)
+    assert "Unassigned visits (2)" in html and "Unavailable on this day" in html and "Car broke down" in html
+
+
+def test_a_stale_board_cannot_overwrite_a_newer_plan(field_day, coordinator_pages):
+    """A form carrying an old ETag is refused with a message, and nothing changes."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    _, (morning, _) = _planned(field_day, pages)
+    html = pages.get(board).get_data(as_text=True)
+    changes = re.search(r"/coordinator/plans/\d+/changes", html).group(0)
+    old = _etag(html)
+    _post(pages, changes, board, {"action": "pin", "booking_id": str(morning)})
+    stale = pages.post(
+        changes,
+        {"etag": old, "action": "unassign", "booking_id": str(morning)},
+        token_from=board,
+        follow_redirects=True,
+    )
+    assert "changed" in stale.get_data(as_text=True) and "Unassigned visits (0)" in stale.get_data(
+        as_text=True
+    )
+
+
+def test_position_must_be_a_number_and_says_so_by_the_field(field_day, coordinator_pages):
+    """A malformed position is reported next to that visit's move control."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    tess_id, (morning, _) = _planned(field_day, pages)
+    html = pages.get(board).get_data(as_text=True)
+    changes = re.search(r"/coordinator/plans/\d+/changes", html).group(0)
+    response = _post(
+        pages,
+        changes,
+        board,
+        {"action": "move", "booking_id": str(morning), "technician_id": str(tess_id), "position": "first"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'id="move-pos-{morning}-error"' in html
+
+
+@pytest.mark.parametrize("role", ["patient", "technician"])
+def test_only_staff_open_the_board(field_day, world, signed_in, role):
+    """Patients and technicians get 403 on the board and its map."""
+    kwargs = {"patient_id": world.patient()} if role == "patient" else {}
+    _, pages = signed_in(role, **kwargs)
+    assert pages.get(_board(field_day)).status_code == 403
+    assert pages.get("/coordinator/plans/1/map.svg").status_code == 403
+
+
+def test_due_list_links_to_the_board_picker(field_day, coordinator_pages):
+    """The coordinator's start page offers the region's day board."""
+    html = coordinator_pages.get("/coordinator").get_data(as_text=True)
+    assert "Open the day board" in html and f'value="{field_day.region_id}"' in html
+    response = coordinator_pages.get(f"/coordinator/board?region={field_day.region_id}&day={field_day.day}")
+    assert response.location.endswith(_board(field_day))
