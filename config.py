@@ -38,6 +38,11 @@ class Config:
     # Access tokens for the API.
     TOKEN_TTL_SECONDS = _int_env("TOKEN_TTL_SECONDS", 3600)
 
+    # Sign-in attempts per client address and e-mail (Flask-Limiter syntax).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
     # Booking policy: how close to the start a patient may still move or cancel.
     RESCHEDULE_CUTOFF_HOURS = _int_env("RESCHEDULE_CUTOFF_HOURS", 24)
     CANCEL_CUTOFF_HOURS = _int_env("CANCEL_CUTOFF_HOURS", 2)

@@ -23,11 +23,13 @@ def create_app(config_object: object | str | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from booking import cli, errors, web
+    from booking import cli, errors, log_privacy, web
     from booking.api import register_api
-    from booking.extensions import db, migrate
+    from booking.extensions import db, limiter, migrate
 
+    log_privacy.install()
     db.init_app(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     errors.init_app(app)
     register_api(app)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 import http
 
@@ -25,6 +27,9 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+# Storage from RATELIMIT_STORAGE_URI: memory:// counts per worker process, so use
+# redis://… whenever more than one worker serves.
+limiter = Limiter(key_func=get_remote_address)
 
 
 class ProblemSchema(ma.Schema):

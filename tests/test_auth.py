@@ -129,3 +129,29 @@ def test_patient_sees_only_own_records(world, client, path):
     response = client.get(path.format(other=other, day=future_day()), headers=headers)
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
+
+
+def test_sign_in_attempts_are_rate_limited(world, client, app):
+    """After the configured number of attempts for one e-mail, sign-in answers 429 problem+json."""
+    user = world.user("patient")
+    statuses = [client.post("/api/v1/auth/token", json={"email": user.email, "password": "wrong guess"}).status_code
+                for _ in range(10)]
+    assert statuses == [401] * 10
+    blocked = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert blocked.content_type == "application/problem+json" and "Retry-After" in blocked.headers
+    other = world.user("coordinator")  # another account from the same address is not locked out
+    assert client.post("/api/v1/auth/token", json={"email": other.email, "password": PASSWORD}).status_code == 200
+
+
+def test_query_strings_are_not_logged(world, client, caplog):
+    """Request logs keep the path and drop the query, where addresses are typed."""
+    import logging
+
+    from booking.log_privacy import DropQueryStrings
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s -',
+                               ("127.0.0.1", "now", "GET /api/v1/service-centers?near=350+5th+Ave HTTP/1.1", "200"),
+                               None)
+    DropQueryStrings().filter(record)
+    assert "5th" not in record.getMessage() and "GET /api/v1/service-centers HTTP/1.1" in record.getMessage()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from booking.api.common import documented_errors
 from booking.auth import EVERYONE, authenticate, current_user, issue_token, roles_allowed
 from booking.errors import DomainError
+from booking.extensions import limiter
 from booking.schemas import MeSchema, TokenRequestSchema, TokenSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Access tokens.")
@@ -18,16 +20,27 @@ class BadCredentials(DomainError):
     title = "Unauthorized"
 
 
+def _sign_in_key() -> str:
+    """Count attempts per client address and e-mail, so one attacker cannot lock others out."""
+    body = request.get_json(silent=True)
+    email = body.get("email", "") if isinstance(body, dict) else ""
+    return f"{request.remote_addr}|{str(email).strip().lower()}"
+
+
 @blp.route("/token")
 class Token(MethodView):
+    decorators = [limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_sign_in_key,
+                                methods=["POST"])]
+
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.doc(security=[])
-    @documented_errors(blp, 401)
+    @documented_errors(blp, 401, 429)
     def post(self, data):
         """Exchange e-mail and password for a bearer token.
 
         :raise 401: unknown e-mail, wrong password or inactive account (one message for all).
+        :raise 429: too many attempts for this e-mail from this address.
         """
         user = authenticate(data["email"], data["password"])
         if user is None:
