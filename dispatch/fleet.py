@@ -29,7 +29,7 @@ from booking.slots import zone_for
 from dispatch.day import day_bookings, day_origin, local_seconds, region_labs, technicians_on_shift
 from dispatch.insertion import Call, FleetDay, FleetRoute, LabStop, build_fleet_day
 from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
-from dispatch.travel import GeodesicTravel
+from dispatch.travel import GeodesicTravel, geodesic_for
 
 if TYPE_CHECKING:
     from booking.services.availability import Opening, Site
@@ -40,8 +40,7 @@ _CACHE_SIZE = 64
 
 
 def _travel() -> GeodesicTravel:
-    config = current_app.config
-    return GeodesicTravel(float(config.get("DISPATCH_CIRCUITY", 1.35)), float(config.get("DISPATCH_SPEED_KMH", 28.0)))
+    return geodesic_for(current_app.config)
 
 
 def has_fleet(region: Region) -> bool:

@@ -26,6 +26,7 @@ from booking.models import Region, User
 from dispatch.models import DispatchJob
 from dispatch.plans import get_or_create_plan
 from dispatch.service import plan_day
+from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ GRACE_SECONDS = 60  # beyond the time limit, for building the problem and storin
 
 
 def backend(config) -> str:
-    return "rq" if config.get("DISPATCH_QUEUE") == "rq" and config.get("REDIS_URL") else "thread"
+    settings = Settings(config)
+    return "rq" if settings.get("DISPATCH_QUEUE") == "rq" and settings.get("REDIS_URL") else "thread"
 
 
 def submit(kind: str, region: Region, day: date, time_limit: float, actor: User | None,
@@ -137,8 +139,8 @@ def _queue():
     from redis import Redis
     from rq import Queue
 
-    config = current_app.config
-    return Queue(config.get("DISPATCH_QUEUE_NAME", "dispatch"), connection=Redis.from_url(config["REDIS_URL"]))
+    settings = Settings(current_app.config)
+    return Queue(settings["DISPATCH_QUEUE_NAME"], connection=Redis.from_url(settings["REDIS_URL"]))
 
 
 def _enqueue_rq(job: DispatchJob) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatch.model import TravelMatrix
+from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +93,17 @@ def _whole(value) -> int:
     return int(round(float(value)))
 
 
+def geodesic_for(config) -> GeodesicTravel:
+    settings = Settings(config)
+    return GeodesicTravel(float(settings["DISPATCH_CIRCUITY"]), float(settings["DISPATCH_SPEED_KMH"]))
+
+
 def travel_for(config) -> GeodesicTravel | OsrmTravel:
     """The configured travel source: OSRM when ``OSRM_URL`` is set, else geodesic."""
+    config = Settings(config)
     if config.get("OSRM_URL"):
         return OsrmTravel(config["OSRM_URL"], float(config.get("OSRM_TIMEOUT", 10.0)))
-    return GeodesicTravel(float(config.get("DISPATCH_CIRCUITY", 1.35)), float(config.get("DISPATCH_SPEED_KMH", 28.0)))
+    return geodesic_for(config)
 
 
 def build_matrix(config, points: Sequence[Point]) -> tuple[TravelMatrix, str]:
@@ -107,7 +114,5 @@ def build_matrix(config, points: Sequence[Point]) -> tuple[TravelMatrix, str]:
             return source.matrix(points), source.name
         except TravelError as exc:
             log.warning("travel matrix: %s; using the geodesic estimate", exc)
-            fallback = GeodesicTravel(float(config.get("DISPATCH_CIRCUITY", 1.35)),
-                                      float(config.get("DISPATCH_SPEED_KMH", 28.0)))
-            return fallback.matrix(points), "geodesic-fallback"
+            return geodesic_for(config).matrix(points), "geodesic-fallback"
     return source.matrix(points), source.name

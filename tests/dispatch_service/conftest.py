@@ -113,7 +113,7 @@ def wait_for(client, headers, job: dict, timeout: float = 60) -> dict:
     raise AssertionError(f"job {job['id']} did not finish in {timeout} s")
 
 
-def plan_now(client, headers, field: Field, time_limit: float = 1.0) -> dict:
+def plan_now(client, headers, field: Field, time_limit: float = 0.5) -> dict:
     """Plan the field's day through the API and return the plan's current version."""
     response = client.post("/api/v1/dispatch/plans", headers=headers,
                            json={"date": field.day.isoformat(), "region_id": field.region_id,
