@@ -1,12 +1,16 @@
 """The OR-Tools routing model of a :class:`~dispatch.model.DispatchProblem`.
 
-Node layout: one node per schedulable visit, then one lab node per
-(technician, reachable lab), then one node per distinct start/end location
-(shared between technicians, which OR-Tools allows). Transits are dense node
+Vehicles: one per technician; when the problem has labs, one per
+(technician, lab that technician can reach in time), whose route *ends at the
+lab* — its end cumul is the drop time, bounded by the lab's cutoff and by the
+shift end minus the way home — and at most one vehicle per technician is
+used. With one lab (the usual case) that is exact and needs no extra
+constraint; the way home from the lab is the vehicle's fixed cost.
+
+Nodes: one per schedulable visit, then one per distinct start/end location
+(shared between vehicles, which OR-Tools allows). Transits are dense node
 matrices registered in C++ (``RegisterTransitMatrix``), so the search never
 calls back into Python.
-
-Constraints and how they are expressed:
 
 - windows: the time cumul of a visit is its start of service, restricted to
   the union of its windows; waiting is the dimension's slack;
@@ -17,11 +21,8 @@ Constraints and how they are expressed:
   its binding rejects every list);
 - maximum visits and capacity: unary dimensions with per-vehicle capacities;
 - breaks: fixed-duration intervals that may not overlap service;
-- labs: a technician's lab nodes sit in one disjunction whose penalty exceeds
-  all visit penalties together, may only be followed by the route end, and are
-  reached at zero cost straight from the start (an unused technician then
-  costs nothing but the way home from the lab, a constant);
-- optional visits: one disjunction each, with penalties ranked by priority.
+- optional visits: one disjunction each, with penalties larger than any
+  plan's travel and ranked by priority.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ MAX_OBJECTIVE = 2**62
 
 
 @dataclass(frozen=True)
-class LabNode:
-    node: int
-    vehicle: int
-    lab: Lab
+class Vehicle:
+    technician: Technician
+    lab: Lab | None
+    home_leg: int  # travel from the lab to the end location, 0 without a lab
 
 
 class RoutingModel:
@@ -49,18 +50,21 @@ class RoutingModel:
     def __init__(self, problem: DispatchProblem, screening: Screening):
         self.problem = problem
         self.visits: list[Visit] = [v for v in problem.visits if v.id in screening.allowed]
-        self.technicians: list[Technician] = [
-            t for t in problem.technicians if _usable(problem, t)
+        self.vehicles: list[Vehicle] = [
+            vehicle for tech in problem.technicians for vehicle in _vehicles_of(problem, tech)
         ]
-        self.vehicle_of = {t.id: v for v, t in enumerate(self.technicians)}
+        self.technicians: list[Technician] = [v.technician for v in self.vehicles]
+        self.vehicles_of: dict[str, list[int]] = {}
+        for number, vehicle in enumerate(self.vehicles):
+            self.vehicles_of.setdefault(vehicle.technician.id, []).append(number)
         self.node_of_visit = {visit.id: node for node, visit in enumerate(self.visits)}
         self.allowed = {
-            visit.id: [self.vehicle_of[t] for t in screening.allowed[visit.id] if t in self.vehicle_of]
+            visit.id: [v for t in screening.allowed[visit.id] for v in self.vehicles_of.get(t, [])]
             for visit in self.visits
         }
         self._layout_nodes()
         self.manager = pywrapcp.RoutingIndexManager(
-            len(self.node_location), len(self.technicians), self.start_nodes, self.end_nodes
+            len(self.node_location), len(self.vehicles), self.start_nodes, self.end_nodes
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.break_vehicle: dict[str, int] = {}
@@ -69,19 +73,12 @@ class RoutingModel:
         self._add_counters()
         self._add_allowed_vehicles()
         self._add_penalties()
-        self._add_labs()
+        self._add_one_vehicle_per_technician()
 
     # -- layout -------------------------------------------------------------
     def _layout_nodes(self) -> None:
         self.node_location: list[int | None] = [v.location for v in self.visits]
         self.node_service = [v.service_duration for v in self.visits]
-        self.lab_nodes: list[LabNode] = []
-        for vehicle, tech in enumerate(self.technicians):
-            for lab in self.problem.labs:
-                if self._lab_reachable(tech, lab):
-                    self.lab_nodes.append(LabNode(len(self.node_location), vehicle, lab))
-                    self.node_location.append(lab.location)
-                    self.node_service.append(0)
         depot_node: dict[object, int] = {}
 
         def depot(location: int | None) -> int:
@@ -91,17 +88,13 @@ class RoutingModel:
                 self.node_service.append(0)
             return depot_node[location]
 
-        self.start_nodes = [depot(t.start_location) for t in self.technicians]
-        self.end_nodes = [depot(t.end_location) for t in self.technicians]
-        self.lab_by_node = {ln.node: ln for ln in self.lab_nodes}
-
-    def _lab_reachable(self, tech: Technician, lab: Lab) -> bool:
-        at_lab = tech.shift.start + self.problem.matrix.duration(tech.start_location, lab.location)
-        return at_lab <= lab.cutoff
+        self.start_nodes = [depot(v.technician.start_location) for v in self.vehicles]
+        self.end_nodes = [
+            depot(v.lab.location if v.lab is not None else v.technician.end_location) for v in self.vehicles
+        ]
 
     def _node_matrix(self, leg) -> list[list[int]]:
-        """``leg(a, b)`` between node locations; legs into an open end cost 0,
-        and so do start-to-lab legs (only an empty route takes them)."""
+        """``leg(a, b)`` between node locations; legs into an open end cost 0."""
         locations = self.node_location
         rows = []
         for a in locations:
@@ -109,18 +102,21 @@ class RoutingModel:
                 rows.append([0] * len(locations))
             else:
                 rows.append([0 if b is None else leg(a, b) for b in locations])
-        for lab_node in self.lab_nodes:
-            rows[self.start_nodes[lab_node.vehicle]][lab_node.node] = 0
         return rows
 
     # -- model parts ----------------------------------------------------------
     def _add_costs(self) -> None:
         problem = self.problem
-        table = problem.matrix.distances if (problem.cost == "distance" and problem.matrix.distances) else problem.matrix.durations
+        use_distance = problem.cost == "distance" and problem.matrix.distances is not None
+        table = problem.matrix.distances if use_distance else problem.matrix.durations
         cost = self._node_matrix(lambda a, b: table[a][b])
         self.max_arc_cost = max((max(row) for row in cost), default=0)
         self.cost_callback = self.routing.RegisterTransitMatrix(cost)
         self.routing.SetArcCostEvaluatorOfAllVehicles(self.cost_callback)
+        for number, vehicle in enumerate(self.vehicles):
+            if vehicle.lab is not None and vehicle.technician.end_location is not None:
+                home = problem.arc_cost(vehicle.lab.location, vehicle.technician.end_location)
+                self.routing.SetFixedCostOfVehicle(home, number)
 
     def _add_time(self) -> None:
         durations = self.problem.matrix.durations
@@ -137,17 +133,16 @@ class RoutingModel:
             cumul.SetRange(visit.time_windows[0].start, visit.time_windows[-1].end)
             for before, after in zip(visit.time_windows, visit.time_windows[1:]):
                 cumul.RemoveInterval(before.end + 1, after.start - 1)
-        for lab_node in self.lab_nodes:
-            self.time.CumulVar(self.manager.NodeToIndex(lab_node.node)).SetRange(0, lab_node.lab.cutoff)
-        for vehicle, tech in enumerate(self.technicians):
-            for index in (self.routing.Start(vehicle), self.routing.End(vehicle)):
-                self.time.CumulVar(index).SetRange(tech.shift.start, tech.shift.end)
+        for number, vehicle in enumerate(self.vehicles):
+            shift = vehicle.technician.shift
+            self.time.CumulVar(self.routing.Start(number)).SetRange(shift.start, shift.end)
+            self.time.CumulVar(self.routing.End(number)).SetRange(shift.start, _latest_end(vehicle))
         # Finish as early as possible, then leave as late as that allows: no
         # needless waiting at the first stop.
-        for vehicle in range(len(self.technicians)):
-            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(vehicle)))
-        for vehicle in range(len(self.technicians)):
-            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(vehicle)))
+        for number in range(len(self.vehicles)):
+            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(number)))
+        for number in range(len(self.vehicles)):
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(number)))
         if self.problem.balance_coefficient:
             self.time.SetGlobalSpanCostCoefficient(self.problem.balance_coefficient)
         self._add_breaks()
@@ -162,15 +157,15 @@ class RoutingModel:
             return
         transits = [self.node_service[self.manager.IndexToNode(i)] for i in range(self.routing.Size())]
         solver = self.routing.solver()
-        for vehicle, tech in enumerate(self.technicians):
+        for number, tech in enumerate(self.technicians):
             intervals = []
-            for number, brk in enumerate(tech.breaks):
-                name = f"break-{vehicle}-{number}"
+            for k, brk in enumerate(tech.breaks):
+                name = f"break-{number}-{k}"
                 intervals.append(solver.FixedDurationIntervalVar(
                     brk.window.start, brk.window.end - brk.duration, brk.duration, False, name))
-                self.break_vehicle[name] = vehicle
+                self.break_vehicle[name] = number
             if intervals:
-                self.time.SetBreakIntervalsOfVehicle(intervals, vehicle, transits)
+                self.time.SetBreakIntervalsOfVehicle(intervals, number, transits)
 
     def _add_counters(self) -> None:
         """Maximum visits and capacity, only when some technician limits them."""
@@ -190,7 +185,7 @@ class RoutingModel:
                 callback, 0, [unlimited if c is None else c for c in caps], True, name)
 
     def _add_allowed_vehicles(self) -> None:
-        everyone = len(self.technicians)
+        everyone = len(self.vehicles)
         for visit in self.visits:
             vehicles = self.allowed[visit.id]
             if len(vehicles) == everyone:
@@ -200,60 +195,67 @@ class RoutingModel:
 
     def _add_penalties(self) -> None:
         """Drop penalties that outweigh any possible travel, ranked by priority."""
-        base = self.max_arc_cost * (len(self.visits) + 2 * len(self.technicians) + 1) + 1
+        base = self.max_arc_cost * (len(self.node_location) + 2 * len(self.vehicles) + 1) + 1
+        base += sum(self.routing.GetFixedCostOfVehicle(v) for v in range(len(self.vehicles)))
         multiplier = _priority_multipliers([v.priority for v in self.visits])
         penalties = [base * multiplier[v.priority] for v in self.visits]
         if sum(penalties) * 2 >= MAX_OBJECTIVE:
             penalties = [min(base * v.priority, MAX_OBJECTIVE // (4 * max(1, len(self.visits)))) for v in self.visits]
         for node, penalty in enumerate(penalties):
             self.routing.AddDisjunction([self.manager.NodeToIndex(node)], penalty)
-        self.total_penalty = sum(penalties)
-        # Any plan cheaper than one drop penalty serves every routed visit.
+        # Any plan cheaper than one penalty serves every routed visit.
         self.complete_below = min(penalties, default=0)
 
-    def _add_labs(self) -> None:
-        if not self.lab_nodes:
-            return
-        lab_penalty = self.total_penalty + self.max_arc_cost * (len(self.node_location) + 1) + 1
-        for vehicle in range(len(self.technicians)):
-            nodes = [ln for ln in self.lab_nodes if ln.vehicle == vehicle]
-            if not nodes:
-                continue
-            indices = [self.manager.NodeToIndex(ln.node) for ln in nodes]
-            for index in indices:
-                self.routing.VehicleVar(index).SetValues([-1, vehicle])
-                self.routing.NextVar(index).SetValues([index, self.routing.End(vehicle)])
-            self.routing.AddDisjunction(indices, lab_penalty, 1)
+    def _add_one_vehicle_per_technician(self) -> None:
+        solver = self.routing.solver()
+        for numbers in self.vehicles_of.values():
+            if len(numbers) > 1:
+                solver.Add(solver.Sum([self.routing.ActiveVehicleVar(v) for v in numbers]) <= 1)
 
     # -- warm starts ---------------------------------------------------------
     def index_routes(self, routes: dict[str, list[str]]) -> list[list[int]]:
-        """Visit-id routes as OR-Tools index routes, one per vehicle, with the
-        nearest lab that keeps the route's cutoff appended when there are labs."""
-        result = []
-        for tech in self.technicians:
-            visit_ids = routes.get(tech.id, [])
-            indices = [self.manager.NodeToIndex(self.node_of_visit[v]) for v in visit_ids]
-            lab = self._closing_lab(self.vehicle_of[tech.id], visit_ids)
-            if indices and lab is not None:
-                indices.append(self.manager.NodeToIndex(lab.node))
-            result.append(indices)
+        """Visit-id routes as OR-Tools index routes, one per vehicle; with
+        labs, a technician's route goes to the vehicle of the lab nearest its
+        last stop."""
+        result: list[list[int]] = [[] for _ in self.vehicles]
+        for tech_id, visit_ids in routes.items():
+            numbers = self.vehicles_of.get(tech_id)
+            if not numbers or not visit_ids:
+                continue
+            last = self.problem.visit(visit_ids[-1]).location
+            number = min(numbers, key=lambda v: self._lab_distance(v, last))
+            result[number] = [self.manager.NodeToIndex(self.node_of_visit[v]) for v in visit_ids]
         return result
 
-    def _closing_lab(self, vehicle: int, visit_ids: list[str]) -> LabNode | None:
-        options = [ln for ln in self.lab_nodes if ln.vehicle == vehicle]
-        if not options or not visit_ids:
-            return None
-        last = self.problem.visit(visit_ids[-1]).location
-        return min(options, key=lambda ln: self.problem.matrix.duration(last, ln.lab.location))
+    def _lab_distance(self, number: int, location: int) -> int:
+        lab = self.vehicles[number].lab
+        return 0 if lab is None else self.problem.matrix.duration(location, lab.location)
 
 
-def _usable(problem: DispatchProblem, tech: Technician) -> bool:
-    """A technician who cannot even go from start to end within the shift would
-    make the empty route, and so the whole model, infeasible."""
-    if tech.end_location is None:
-        return True
-    trip = problem.matrix.duration(tech.start_location, tech.end_location)
-    return tech.shift.start + trip <= tech.shift.end
+def _vehicles_of(problem: DispatchProblem, tech: Technician) -> list[Vehicle]:
+    """The technician's vehicles whose empty route is feasible (an infeasible
+    empty route would make the whole model infeasible)."""
+    labs = problem.labs or (None,)
+    vehicles = []
+    for lab in labs:
+        home_leg = 0
+        if lab is not None and tech.end_location is not None:
+            home_leg = problem.matrix.duration(lab.location, tech.end_location)
+        vehicle = Vehicle(tech, lab, home_leg)
+        end = lab.location if lab is not None else tech.end_location
+        direct = 0 if end is None else problem.matrix.duration(tech.start_location, end)
+        if tech.shift.start + direct <= _latest_end(vehicle):
+            vehicles.append(vehicle)
+    return vehicles
+
+
+def _latest_end(vehicle: Vehicle) -> int:
+    """The latest end cumul: back by the shift end, or at the lab by its
+    cutoff and still home by the shift end."""
+    latest = vehicle.technician.shift.end - vehicle.home_leg
+    if vehicle.lab is not None:
+        latest = min(latest, vehicle.lab.cutoff)
+    return latest
 
 
 def _priority_multipliers(priorities: list[int]) -> dict[int, int]:

@@ -25,9 +25,9 @@ SearchStatus = routing_enums_pb2.RoutingSearchStatus
 class Clock:
     """Wall time since the solve started, against its limit."""
 
-    def __init__(self, limit: float):
+    def __init__(self, limit: float, started: float | None = None):
         self.limit = limit
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -35,24 +35,34 @@ class Clock:
     def remaining(self) -> float:
         return self.limit - self.elapsed()
 
+    def at_most(self, seconds: float) -> Clock:
+        """The same clock, with no more than ``seconds`` left from now."""
+        return Clock(min(self.limit, self.elapsed() + seconds), self.started)
+
 
 @dataclass(frozen=True)
 class SearchStrategy:
     """Knobs of the search; the defaults are what the benchmark supports."""
 
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    metaheuristic: str = "GREEDY_DESCENT"
     gls_lambda: float = 0.1
-    iterated_local_search: bool = False
-    ruin_visits: int = 10
+    iterated_local_search: bool = True
+    ruin_visits: int = 20
     ruin_sequence: int = 10
     recreate: str = "LOCAL_CHEAPEST_INSERTION"
+    neighbors: int = 0
 
     def __post_init__(self) -> None:
         if self.first_solution not in FirstSolution.Value.keys():
             raise ValueError(f"first_solution {self.first_solution!r} not understood.")
         if self.metaheuristic not in Metaheuristic.Value.keys():
             raise ValueError(f"metaheuristic {self.metaheuristic!r} not understood.")
+
+
+QUICK_START = SearchStrategy(
+    first_solution="SAVINGS", metaheuristic="GREEDY_DESCENT", iterated_local_search=False, neighbors=40
+)
 
 
 @dataclass
@@ -75,6 +85,11 @@ def _parameters(strategy: SearchStrategy, seconds: float):
     params.local_search_metaheuristic = Metaheuristic.Value.Value(strategy.metaheuristic)
     params.guided_local_search_lambda_coefficient = strategy.gls_lambda
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    if strategy.neighbors:
+        # Local search moves only towards the nearest visits: on large days
+        # the full neighbourhood makes every iteration too slow.
+        params.ls_operator_neighbors_ratio = 1e-9
+        params.ls_operator_min_neighbors = strategy.neighbors
     if strategy.iterated_local_search:
         _ruin_and_recreate(params, strategy)
     return params
@@ -114,16 +129,24 @@ def run_search(
     params = _parameters(strategy, budget)
     routing.CloseModelWithParameters(params)
     initial = _warm_start(model, warm)
-    phases = ["warm start" if initial is not None else strategy.first_solution, strategy.metaheuristic]
+    phases = ["warm start" if initial is not None else strategy.first_solution,
+              "ITERATED_LOCAL_SEARCH" if strategy.iterated_local_search else strategy.metaheuristic]
     if budget <= 0:
         assignment = None
     elif initial is not None:
+        # OR-Tools' ILS cannot start from an assignment (no such entry point in
+        # Python), so a warm start is improved by guided local search.
+        params.local_search_metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
+        phases[-1] = "GUIDED_LOCAL_SEARCH"
         assignment = routing.SolveFromAssignmentWithParameters(initial, params)
     elif strategy.iterated_local_search:
         assignment = routing.SolveWithIteratedLocalSearch(params)
     else:
         assignment = routing.SolveWithParameters(params)
     status = SearchStatus.Value.Name(routing.status())
+    if status == "ROUTING_NOT_SOLVED" and assignment is not None:
+        # The iterated-local-search entry point does not set the status.
+        status = "ROUTING_SUCCESS"
     if assignment is None:
         assignment = initial
         phases.append("no solution found; falling back to the warm start" if initial else "no solution found")
@@ -152,12 +175,12 @@ def _allowed_stops(model: RoutingModel, warm: dict[str, list[str]]) -> dict[str,
     seen: set[str] = set()
     routes: dict[str, list[str]] = {}
     for tech_id, visit_ids in warm.items():
-        vehicle = model.vehicle_of.get(tech_id)
-        if vehicle is None:
+        numbers = model.vehicles_of.get(tech_id)
+        if not numbers:
             continue
         kept = []
         for visit_id in visit_ids:
-            if visit_id in seen or vehicle not in model.allowed.get(visit_id, ()):
+            if visit_id in seen or numbers[0] not in model.allowed.get(visit_id, ()):
                 continue
             seen.add(visit_id)
             kept.append(visit_id)

@@ -10,15 +10,19 @@ technician.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from dispatch.model import DispatchProblem
 from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
 from dispatch.routing import RoutingModel
 from dispatch.screening import screen
-from dispatch.search import Clock, SearchOutcome, SearchStrategy, run_search
+from dispatch.decomposition import improve_by_parts
+from dispatch.search import QUICK_START, Clock, SearchOutcome, SearchStrategy, run_search
 from dispatch.validation import ensure_valid
+
+LARGE_DAY = 300
+QUICK_START_SHARE = 0.25
 
 InitialRoutes = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
 
@@ -52,8 +56,21 @@ def solve(
         plan = _empty_plan(screening.unassigned, clock, status="EMPTY")
         return ensure_valid(problem, plan)
     model = RoutingModel(problem, screening)
+    if strategy is None and not warm and len(model.visits) > LARGE_DAY:
+        return _solve_by_parts(problem, model, screening, clock, seed)
     outcome = run_search(model, clock, seed, warm, strategy or SearchStrategy())
     plan = read_plan(model, outcome, screening.unassigned, clock)
+    return ensure_valid(problem, plan)
+
+
+def _solve_by_parts(problem, model, screening, clock: Clock, seed: int) -> Plan:
+    """A quick whole plan, then groups of nearby routes re-solved as parts
+    (see :mod:`dispatch.decomposition`)."""
+    start_clock = clock.at_most(max(5.0, QUICK_START_SHARE * clock.limit))
+    outcome = run_search(model, start_clock, seed, {}, QUICK_START)
+    plan = read_plan(model, outcome, screening.unassigned, clock)
+    plan = improve_by_parts(problem, ensure_valid(problem, plan), clock, seed, solve)
+    plan = replace(plan, stats=replace(plan.stats, wall_time=clock.elapsed()))
     return ensure_valid(problem, plan)
 
 
@@ -96,8 +113,8 @@ def read_plan(model: RoutingModel, outcome: SearchOutcome, screened_out: list[Un
     routes = []
     if outcome.assignment is not None:
         breaks = _breaks_by_vehicle(model, outcome.assignment)
-        for vehicle in range(len(model.technicians)):
-            route = _read_route(model, outcome.assignment, vehicle, breaks.get(vehicle, []))
+        for number in range(len(model.vehicles)):
+            route = _read_route(model, outcome.assignment, number, breaks.get(number, []))
             if route is not None:
                 routes.append(route)
     served = {stop.visit_id for route in routes for stop in route.stops}
@@ -143,41 +160,48 @@ def _breaks_by_vehicle(model: RoutingModel, assignment) -> dict[int, list[Schedu
     return result
 
 
-def _read_route(model: RoutingModel, assignment, vehicle: int, breaks: list[ScheduledBreak]) -> Route | None:
+def _read_route(model: RoutingModel, assignment, number: int, breaks: list[ScheduledBreak]) -> Route | None:
     routing, manager, time_dim = model.routing, model.manager, model.time
     problem = model.problem
-    tech = model.technicians[vehicle]
-    index = routing.Start(vehicle)
+    vehicle = model.vehicles[number]
+    tech = vehicle.technician
+    index = routing.Start(number)
     start_time = assignment.Value(time_dim.CumulVar(index))
     location, departure = tech.start_location, start_time
-    stops, lab_drop = [], None
+    stops = []
     travel_time = distance = 0
     index = assignment.Value(routing.NextVar(index))
     while not routing.IsEnd(index):
-        node = manager.IndexToNode(index)
-        cumul = assignment.Value(time_dim.CumulVar(index))
-        if node < len(model.visits):
-            visit = model.visits[node]
-            arrival = departure + problem.matrix.duration(location, visit.location)
-            arrival += sum(max(0, min(cumul, b.end) - max(departure, b.start)) for b in breaks)
-            stops.append(Stop(visit.id, min(arrival, cumul), cumul, cumul + visit.service_duration))
-            next_location, departure = visit.location, cumul + visit.service_duration
-        else:
-            lab = model.lab_by_node[node].lab
-            lab_drop = LabDrop(lab.id, cumul)
-            next_location, departure = lab.location, cumul
-        travel_time += problem.matrix.duration(location, next_location)
-        distance += problem.matrix.distance(location, next_location)
-        location = next_location
+        visit = model.visits[manager.IndexToNode(index)]
+        start = assignment.Value(time_dim.CumulVar(index))
+        arrival = departure + problem.matrix.duration(location, visit.location) + _break_time(breaks, departure, start)
+        stops.append(Stop(visit.id, min(arrival, start), start, start + visit.service_duration))
+        travel_time += problem.matrix.duration(location, visit.location)
+        distance += problem.matrix.distance(location, visit.location)
+        location, departure = visit.location, start + visit.service_duration
         index = assignment.Value(routing.NextVar(index))
     if not stops:
         return None
-    if tech.end_location is not None:
+    end_cumul = assignment.Value(time_dim.CumulVar(index))
+    lab_drop = None
+    if vehicle.lab is not None:
+        lab_drop = LabDrop(vehicle.lab.id, end_cumul)
+        travel_time += problem.matrix.duration(location, vehicle.lab.location)
+        distance += problem.matrix.distance(location, vehicle.lab.location)
+        location, departure = vehicle.lab.location, end_cumul
+    if tech.end_location is None:
+        end_time = departure
+    elif vehicle.lab is None:
+        end_time = end_cumul
         travel_time += problem.matrix.duration(location, tech.end_location)
         distance += problem.matrix.distance(location, tech.end_location)
-        end_time = assignment.Value(time_dim.CumulVar(index))
     else:
-        end_time = departure
+        # The way home from the lab is outside the routing model: breaks
+        # placed after the drop are taken before driving home.
+        after = sum(b.end - b.start for b in breaks if b.start >= end_cumul)
+        end_time = end_cumul + vehicle.home_leg + after
+        travel_time += vehicle.home_leg
+        distance += problem.matrix.distance(location, tech.end_location)
     return Route(
         technician_id=tech.id,
         stops=tuple(stops),
@@ -188,3 +212,7 @@ def _read_route(model: RoutingModel, assignment, vehicle: int, breaks: list[Sche
         lab_drop=lab_drop,
         breaks=tuple(sorted(breaks, key=lambda b: b.start)),
     )
+
+
+def _break_time(breaks: list[ScheduledBreak], start: int, end: int) -> int:
+    return sum(max(0, min(end, b.end) - max(start, b.start)) for b in breaks)
