@@ -9,7 +9,7 @@ technician, ``l1`` a lab) so a mix-up fails loudly in the engine's checks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -18,10 +18,9 @@ from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Region
 from booking.slots import local_to_utc, zone_for
-from dispatch.model import DispatchProblem
+from dispatch.model import DispatchProblem, TimeWindow, Visit
 from dispatch.model import Lab as CoreLab
 from dispatch.model import Technician as CoreTechnician
-from dispatch.model import TimeWindow, Visit
 from dispatch.models import Lab, Shift, ShiftException, Technician
 from dispatch.travel import build_matrix
 
@@ -49,7 +48,7 @@ def key_id(key: str) -> int:
 
 def day_origin(region: Region, day: date) -> datetime:
     """The UTC instant of the region's local midnight starting ``day``."""
-    return datetime.combine(day, time(0), zone_for(region.time_zone)).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), zone_for(region.time_zone)).astimezone(UTC)
 
 
 def local_seconds(origin: datetime, instant: datetime) -> int:

@@ -80,7 +80,7 @@ class FleetDay:
         if not self.labs:
             return route.shift_end
         to_labs = self._seconds([point], [lab.point for lab in self.labs])[0]
-        return int(max(min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, to_labs)))
+        return int(max(min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, to_labs, strict=True)))
 
     def _refresh(self, route: FleetRoute) -> None:
         """Recompute earliest departures and latest starts of ``route`` (after a change)."""
@@ -88,7 +88,7 @@ class FleetDay:
         legs = [int(t) for t in np.diagonal(self._seconds(points[:-1], points[1:]))] if len(points) > 1 else []
         route.legs = legs
         route.departures = [route.shift_start]
-        for call, leg in zip(route.calls, legs):
+        for call, leg in zip(route.calls, legs, strict=True):
             start = max(route.departures[-1] + leg, call.start)
             route.departures.append(start + call.service)
         n = len(route.calls)
@@ -126,7 +126,7 @@ class FleetDay:
             if n >= route.max_visits:
                 continue
             leave_by = route.shift_end if from_lab is None else int(max(
-                min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, from_lab)))
+                min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, from_lab, strict=True)))
             for k in range(n + 1):
                 start = max(route.departures[k] + int(row[k]), call.start)
                 if start > call.end:

@@ -13,9 +13,20 @@ the same plan cannot overwrite each other.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.db_types import UTCDateTime, utcnow
@@ -31,7 +42,7 @@ class Technician(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))
     home_address: Mapped[str] = mapped_column(String(300))
     home_latitude: Mapped[float] = mapped_column(Float)
     home_longitude: Mapped[float] = mapped_column(Float)
@@ -41,9 +52,9 @@ class Technician(db.Model):
 
     user: Mapped[User] = relationship()
     region: Mapped[Region] = relationship()
-    shifts: Mapped[list["Shift"]] = relationship(
+    shifts: Mapped[list[Shift]] = relationship(
         cascade="all, delete-orphan", order_by="(Shift.weekday, Shift.starts)")
-    exceptions: Mapped[list["ShiftException"]] = relationship(
+    exceptions: Mapped[list[ShiftException]] = relationship(
         cascade="all, delete-orphan", order_by="ShiftException.day")
 
     __table_args__ = (CheckConstraint("max_visits >= 0", name="max_visits_not_negative"),)
@@ -107,8 +118,8 @@ class DispatchPlan(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     day: Mapped[date] = mapped_column(Date)
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    current_number: Mapped[Optional[int]] = mapped_column(Integer)
-    published_number: Mapped[Optional[int]] = mapped_column(Integer)
+    current_number: Mapped[int | None] = mapped_column(Integer)
+    published_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region: Mapped[Region] = relationship()
@@ -125,16 +136,16 @@ class PlanVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     unavailable_technician_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
-    routes: Mapped[list["PlanRoute"]] = relationship(
+    routes: Mapped[list[PlanRoute]] = relationship(
         cascade="all, delete-orphan", order_by="PlanRoute.technician_id")
-    stops: Mapped[list["PlanStop"]] = relationship(
+    stops: Mapped[list[PlanStop]] = relationship(
         cascade="all, delete-orphan", order_by="(PlanStop.technician_id, PlanStop.position)")
-    unassigned: Mapped[list["PlanUnassigned"]] = relationship(
+    unassigned: Mapped[list[PlanUnassigned]] = relationship(
         cascade="all, delete-orphan", order_by="PlanUnassigned.booking_id")
 
     __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_versions_plan_number"),)
@@ -152,12 +163,12 @@ class PlanRoute(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     drive_seconds: Mapped[int] = mapped_column(Integer)
     distance_m: Mapped[int] = mapped_column(Integer)
-    lab_id: Mapped[Optional[int]] = mapped_column(ForeignKey("labs.id"))
-    lab_arrival: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    lab_eta: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    lab_arrival: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lab_eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     technician: Mapped[Technician] = relationship()
-    lab: Mapped[Optional[Lab]] = relationship()
+    lab: Mapped[Lab | None] = relationship()
 
     __table_args__ = (UniqueConstraint("version_id", "technician_id", name="uq_plan_routes_version_technician"),)
 
@@ -179,7 +190,7 @@ class PlanStop(db.Model):
     distance_m: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    eta: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pinned: Mapped[bool] = mapped_column(default=False)
 
     booking: Mapped[Booking] = relationship()
@@ -198,7 +209,7 @@ class PlanUnassigned(db.Model):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
     reason: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text, default="")
-    pinned_technician_id: Mapped[Optional[int]] = mapped_column(ForeignKey("technicians.id"))
+    pinned_technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
 
     booking: Mapped[Booking] = relationship()
 
@@ -211,10 +222,10 @@ class PlanAudit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("dispatch_plans.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
-    from_version: Mapped[Optional[int]] = mapped_column(Integer)
-    to_version: Mapped[Optional[int]] = mapped_column(Integer)
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -230,18 +241,18 @@ class DispatchJob(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     day: Mapped[date] = mapped_column(Date)
-    plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("dispatch_plans.id", ondelete="SET NULL"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("dispatch_plans.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="queued")
     backend: Mapped[str] = mapped_column(String(20))
     time_limit: Mapped[float] = mapped_column(Float)
-    base_revision: Mapped[Optional[int]] = mapped_column(Integer)
-    error: Mapped[Optional[str]] = mapped_column(Text)
-    result_version: Mapped[Optional[int]] = mapped_column(Integer)
-    summary: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    base_revision: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    result_version: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status_known"),

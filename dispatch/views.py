@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from booking import schedule
-from booking.extensions import db
 from booking.models import Booking, Patient, Region
 from booking.slots import zone_for
 from dispatch.models import DispatchPlan, Lab, PlanRoute, PlanStop, PlanVersion, Technician
@@ -133,7 +132,3 @@ def technician_view(tech: Technician) -> dict:
             "home_longitude": tech.home_longitude, "skills": list(tech.skills or []),
             "max_visits": tech.max_visits, "active": tech.active, "shifts": tech.shifts,
             "exceptions": tech.exceptions}
-
-
-def db_get(model, ident):
-    return db.session.get(model, ident)

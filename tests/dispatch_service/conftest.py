@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from booking.extensions import db
-from booking.schedule import add_months
 from booking.models import Booking, Patient, Region, TreatmentCourse, User
+from booking.schedule import add_months
 from booking.slots import zone_for
 from dispatch import jobs
 from dispatch.models import Lab, Shift, Technician

@@ -1,0 +1,87 @@
+"""How fast the booking page's fleet check answers on a full day (300 visits, 25 technicians).
+
+The day of ``bench_dispatch_day`` is solved once (a few seconds); its routes
+become the insertion structure, as a stored plan does in the service. Then
+one proposed window for a random address is checked, many times: median and
+p95. Also timed: building the structure from the plan's routes, and from the
+bookings alone (greedy insertion, used when a day has no plan yet) — the
+cost the first check after any change pays before the cache holds it.
+
+    python benchmarks/bench_insertion.py [--checks 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_dispatch_day import CENTRE, SHIFT, WINDOWS, _around, generate_day  # noqa: E402
+
+from dispatch import solve  # noqa: E402
+from dispatch.insertion import Call, FleetRoute, LabStop, build_fleet_day  # noqa: E402
+from dispatch.travel import GeodesicTravel  # noqa: E402
+
+
+def _structures(problem, points, plan):
+    visits = {v.id: v for v in problem.visits}
+    calls = {v.id: Call(v.id, points[v.location], v.time_windows[0].start, v.time_windows[0].end,
+                        v.service_duration) for v in problem.visits}
+    routes = {t.id: FleetRoute(t.id, points[t.start_location], t.shift.start, t.shift.end, t.max_visits)
+              for t in problem.technicians}
+    labs = [LabStop(points[lab.location], lab.cutoff) for lab in problem.labs]
+    return visits, calls, routes, labs
+
+
+def _percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checks", type=int, default=2000)
+    parser.add_argument("--solve-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    problem, points = generate_day(1)
+    plan = solve(problem, args.solve_seconds, seed=0)
+    _, calls, routes, labs = _structures(problem, points, plan)
+
+    started = time.perf_counter()
+    for route in plan.routes:
+        routes[route.technician_id].calls = [calls[s.visit_id] for s in route.stops]
+    day = build_fleet_day(list(routes.values()), labs, [], GeodesicTravel())
+    from_plan = time.perf_counter() - started
+
+    _, calls2, routes2, labs2 = _structures(problem, points, plan)
+    started = time.perf_counter()
+    greedy = build_fleet_day(list(routes2.values()), labs2, list(calls2.values()), GeodesicTravel())
+    from_bookings = time.perf_counter() - started
+
+    busy = build_fleet_day([routes[r.technician_id] for r in plan.routes], labs, [], GeodesicTravel())
+    print(f"Insertion check: day of {len(problem.visits)} visits, {len(problem.technicians)} technicians "
+          f"(shift {SHIFT[0] // 3600}-{SHIFT[1] // 3600} h), routes of the solved plan "
+          f"({sum(len(r.stops) for r in plan.routes)} served on {len(plan.routes)} routes); centre {CENTRE}")
+    for label, fleet in (("whole fleet", day), ("busy technicians only", busy)):
+        rng = random.Random(7)
+        timings, accepted = [], 0
+        for _ in range(args.checks):
+            start, end = rng.choice(WINDOWS)
+            call = Call("candidate", _around(rng, 18), start, end, 15 * 60)
+            t0 = time.perf_counter()
+            accepted += fleet.can_insert(call)
+            timings.append((time.perf_counter() - t0) * 1000)
+        print(f"  one proposed window, {label}: median {statistics.median(timings):.2f} ms, "
+              f"p95 {_percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms "
+              f"over {args.checks} checks ({accepted} accepted)")
+    print(f"  build from plan routes: {from_plan * 1000:.0f} ms; from bookings alone (greedy): "
+          f"{from_bookings * 1000:.0f} ms, {len(greedy.unplaced)} of {len(calls2)} left unplaced")
+
+
+if __name__ == "__main__":
+    main()
