@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.models import Role
+from booking.models import Booking, Role
 from booking.services import availability as av
 from booking.slots import zone_for
 from booking.web.access import login_required, web_user
@@ -63,6 +63,14 @@ def route():
     return _render(tech, day)
 
 
+def _visit_day(tech, booking_id: int) -> date:
+    """The local day of the visit (where the form did not say), else today."""
+    visit = db.session.get(Booking, booking_id)
+    if visit is None:
+        return _today(tech)
+    return visit.starts_at.astimezone(zone_for(tech.region.time_zone)).date()
+
+
 def _parse_day(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
@@ -84,7 +92,7 @@ def report(booking_id: int):
         return _render(None, av.now_utc().date(), status=404)
     status = request.form.get("status", "")
     reason = request.form.get("reason", "").strip() or None
-    day = _parse_day(request.form.get("date")) or _today(tech)
+    day = _parse_day(request.form.get("date")) or _visit_day(tech, booking_id)
     if status not in REPORTS:
         return _render(tech, day, {booking_id: {"form": "Choose arrived, collected or no-show."}}, 422)
     if status == "no_show" and not reason:

@@ -118,3 +118,11 @@ def visit(browser, live_server, request):
         context.close()
     for visitor in visitors:
         assert not visitor.off_site, f"pages asked for the network or failed: {visitor.off_site}"
+
+
+@pytest.fixture
+def field_day(app, world):
+    """Tomorrow's dispatch day in a fresh region (see ``tests/web/field_day.py``)."""
+    from tests.web.field_day import FieldDay
+
+    return FieldDay(app, world)

@@ -68,7 +68,7 @@ def patient_pages(world, signed_in):
 
 @pytest.fixture
 def field_day(app, world):
-    """Today's dispatch day in a fresh region (see ``tests/web/field_day.py``)."""
+    """Tomorrow's dispatch day in a fresh region (see ``tests/web/field_day.py``)."""
     from tests.web.field_day import FieldDay
 
     return FieldDay(app, world)

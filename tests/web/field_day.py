@@ -25,8 +25,10 @@ PLACES = [
 ]
 
 
-def region_today(tz: str = TZ) -> date:
-    return datetime.now(zone_for(tz)).date()
+def region_tomorrow(tz: str = TZ) -> date:
+    """Tomorrow in the region: a whole day ahead, whatever the time of the test run (today's past hours
+    cannot be planned any more)."""
+    return datetime.now(zone_for(tz)).date() + timedelta(days=1)
 
 
 class FieldDay:
@@ -36,7 +38,7 @@ class FieldDay:
         from dispatch.models import Lab
 
         self.app, self.world = app, world
-        self.day = day or region_today()
+        self.day = day or region_tomorrow()
         self.region_id = world.region(daily_capacity=100)
         self.technicians: dict[int, User] = {}
         with app.app_context():

@@ -17,7 +17,7 @@ def test_route_lists_stops_with_windows_collect_and_lab_drop(field_day, pages):
     """Today's published route: each stop's window, ETA, maps link, access notes, tests, then the lab."""
     _, tess, bookings = _published_day(field_day)
     pages.sign_in(tess)
-    html = pages.get("/technician").get_data(as_text=True)
+    html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
     assert html.count('class="stop stop-assigned"') == 3
     assert html.index("P0 V.") < html.index("P1 V.") < html.index("P2 V.")
     assert "Ring twice" in html and "Urine: urinalysis with cell counts" in html
@@ -30,10 +30,16 @@ def test_arrived_then_collected_moves_the_booking_along(field_day, pages):
     _, tess, bookings = _published_day(field_day)
     pages.sign_in(tess)
     first = bookings[0]
-    response = pages.post(f"/technician/stops/{first}", {"status": "arrived"}, token_from="/technician")
+    response = pages.post(
+        f"/technician/stops/{first}",
+        {"status": "arrived", "date": str(field_day.day)},
+        token_from=f"/technician?date={field_day.day}",
+    )
     assert response.status_code == 302 and response.location.endswith(f"#stop-{first}")
     assert field_day.status(first) == "arrived"
-    pages.post(f"/technician/stops/{first}", {"status": "collected"}, token_from="/technician")
+    pages.post(
+        f"/technician/stops/{first}", {"status": "collected"}, token_from=f"/technician?date={field_day.day}"
+    )
     assert field_day.status(first) == "collected"
 
 
@@ -41,7 +47,11 @@ def test_a_no_show_needs_a_reason_next_to_the_field(field_day, pages):
     """A no-show without a reason is refused with the message beside the reason field."""
     _, tess, bookings = _published_day(field_day)
     pages.sign_in(tess)
-    response = pages.post(f"/technician/stops/{bookings[1]}", {"status": "no_show"}, token_from="/technician")
+    response = pages.post(
+        f"/technician/stops/{bookings[1]}",
+        {"status": "no_show"},
+        token_from=f"/technician?date={field_day.day}",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f'id="reason-{bookings[1]}-error"' in html and "Say why the visit did not happen." in html
@@ -49,7 +59,7 @@ def test_a_no_show_needs_a_reason_next_to_the_field(field_day, pages):
     pages.post(
         f"/technician/stops/{bookings[1]}",
         {"status": "no_show", "reason": "Nobody home"},
-        token_from="/technician",
+        token_from=f"/technician?date={field_day.day}",
     )
     assert field_day.status(bookings[1]) == "no_show"
 
@@ -59,9 +69,13 @@ def test_a_technician_cannot_see_or_report_another_technicians_stops(field_day, 
     _, _, bookings = _published_day(field_day)
     _, other = field_day.technician("Omar")
     pages.sign_in(other)
-    html = pages.get("/technician").get_data(as_text=True)
+    html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
     assert "P0 V." not in html
-    response = pages.post(f"/technician/stops/{bookings[0]}", {"status": "arrived"}, token_from="/technician")
+    response = pages.post(
+        f"/technician/stops/{bookings[0]}",
+        {"status": "arrived", "date": str(field_day.day)},
+        token_from=f"/technician?date={field_day.day}",
+    )
     assert response.status_code == 404
     assert field_day.status(bookings[0]) == "assigned"
 
@@ -71,4 +85,19 @@ def test_no_route_yet_says_so(field_day, pages):
     _, tess = field_day.technician("Tess")
     field_day.visit(9)
     pages.sign_in(tess)
-    assert "No published route for you on this day yet" in pages.get("/technician").get_data(as_text=True)
+    assert "No published route for you on this day yet" in pages.get(
+        f"/technician?date={field_day.day}"
+    ).get_data(as_text=True)
+
+
+def test_the_route_page_opens_on_today_in_the_region(field_day, pages):
+    """Without a date the page shows today's route (in the region's time zone)."""
+    from datetime import datetime
+
+    from booking.slots import zone_for
+    from booking.web.formatting import day_label
+
+    _, tess = field_day.technician("Tess")
+    pages.sign_in(tess)
+    today = datetime.now(zone_for("America/New_York")).date()
+    assert f"Route for {day_label(today)}" in pages.get("/technician").get_data(as_text=True)

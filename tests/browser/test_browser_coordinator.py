@@ -1,0 +1,63 @@
+"""A coordinator plans and publishes a region's day, moves a visit by dragging it, and sees a bad move refused."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+
+def test_coordinator_plans_publishes_and_moves_a_visit(app, world, field_day, visit):
+    coordinator = world.user("coordinator", first_name="Nora", email="nora@example.org")
+    _, tess = field_day.technician("Tess")
+    visits = [
+        field_day.visit(hour, place=i, first_name=name)
+        for i, (hour, name) in enumerate([(9, "Ann"), (11, "Ben"), (13, "Cleo"), (15, "Dev")])
+    ]
+
+    me = visit(viewport={"width": 1280, "height": 1600})  # the whole board at once: drags need no scrolling
+    page = me.sign_in(coordinator.email)
+    expect(page.get_by_role("heading", name="Patients due and overdue")).to_be_visible()
+    me.shot("patients-due")
+    page.get_by_label("Day", exact=True).fill(field_day.day.isoformat())
+    page.get_by_role("button", name="Open the day board").click()
+    expect(page.get_by_text("No plan for this day yet.")).to_be_visible()
+
+    page.get_by_label("Solve time (seconds)").fill("1")
+    page.get_by_role("button", name="Plan the day").click()
+    expect(page.get_by_text(re.compile(r"Showing version 1"))).to_be_visible(timeout=60_000)
+    tess_stops = page.get_by_role("list", name="Stops of Tess")
+    expect(tess_stops.locator("li.board-stop")).to_have_count(4)
+    expect(page.locator(".route-map img")).to_be_visible()
+    me.shot("board-planned")
+
+    page.get_by_role("button", name="Publish version 1").click()
+    expect(page.get_by_role("status")).to_contain_text("Version 1 is published")
+    assert {field_day.status(b) for b in visits} == {"assigned"}
+
+    # A second technician comes on shift; drag Ann's visit onto Omar's empty route.
+    field_day.technician("Omar")
+    page.reload()
+    omar_stops = page.get_by_role("list", name="Stops of Omar")
+    page.locator(f"#booking-{visits[0]}").drag_to(omar_stops, source_position={"x": 12, "y": 10})
+    expect(page.get_by_role("status")).to_contain_text(f"Visit {visits[0]} moved.")
+    expect(page.get_by_role("list", name="Stops of Omar")).to_contain_text("Ann V.")
+    me.shot("board-moved")
+
+    # Moving the 3 pm visit to the front of Tess's route would miss the morning windows: shown, not applied.
+    page.get_by_label("Move Dev V. to").select_option(label="Tess")
+    page.get_by_label("at stop").nth(2).fill("1")
+    page.locator(f"#booking-{visits[3]}").get_by_role("button", name="Move").click()
+    preview = page.get_by_role("alert").filter(has_text="This change would break")
+    expect(preview).to_be_visible()
+    expect(preview).to_contain_text("Nothing has been changed yet.")
+    me.shot("board-violation-preview")
+    page.get_by_role("link", name="Keep the plan as it is").click()
+    expect(page.get_by_role("list", name="Stops of Tess").locator("li.board-stop").last).to_contain_text(
+        "Dev V."
+    )
+
+    page.get_by_role("button", name=re.compile(r"Publish version \d")).click()
+    expect(page.get_by_role("status")).to_contain_text("is published")
+    assert field_day.status(visits[0]) == "assigned"
+    me.shot("board-published")
