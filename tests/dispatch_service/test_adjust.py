@@ -141,3 +141,28 @@ def test_moving_to_a_technician_off_shift_is_422(client, coordinator, field, two
         db.session.commit()
     response = change(client, coordinator, plan, action="move", booking_id=visits["mid8"], technician_id=off)
     assert response.status_code == 422 and "not on shift" in response.json["detail"]
+
+
+def test_simultaneous_edits_over_http_one_wins_one_gets_412(live_server, coordinator, two_techs):
+    """Two edits sent at the same moment with the same ETag: exactly one applies, the other is 412."""
+    import threading
+
+    import requests
+
+    mid, bk, visits, plan = two_techs
+    url = f"{live_server}/api/v1/dispatch/plans/{plan['id']}/changes"
+    barrier, answers = threading.Barrier(2), []
+
+    def send(body):
+        barrier.wait()
+        answers.append(requests.post(url, json=body, headers={**coordinator, "If-Match": plan["etag"]}, timeout=60))
+
+    bodies = [{"action": "pin", "booking_id": visits["mid8"]}, {"action": "unassign", "booking_id": visits["mid12"]}]
+    threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers) == [200, 412]
+    audit = requests.get(f"{live_server}/api/v1/dispatch/plans/{plan['id']}/audit", headers=coordinator).json()
+    assert len([a for a in audit if a["action"] in ("pin", "unassign")]) == 1
