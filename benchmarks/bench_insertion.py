@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--solve-seconds", type=float, default=5.0)
+    parser.add_argument("--with-db", action="store_true", help="also time the check through the service")
     args = parser.parse_args()
     problem, points = generate_day(1)
     plan = solve(problem, args.solve_seconds, seed=0)
@@ -85,3 +86,79 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def through_the_service(checks: int = 300) -> None:
+    """The same day in a scratch SQLite database: the check as the booking API runs it (queries included)."""
+    import os
+    import tempfile
+    from datetime import date, datetime, time as clock, timedelta, timezone
+
+    from flask_migrate import upgrade
+
+    from booking import create_app
+    from booking.extensions import db
+    from booking.models import Booking, Patient, Region, TreatmentCourse, User
+    from dispatch.fleet import ensure_servable, fleet_day
+    from dispatch.models import Lab, Shift, Technician
+
+    problem, points = generate_day(1)
+    path = os.path.join(tempfile.mkdtemp(), "bench.db")
+
+    class Config(__import__("config").TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+
+    app = create_app(Config)
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+    day = date.today() + timedelta(days=14)
+    origin = datetime.combine(day, clock(0), zone).astimezone(timezone.utc)
+    with app.app_context():
+        upgrade()
+        region = Region(name="Bench", time_zone="America/New_York", latitude=CENTRE[0], longitude=CENTRE[1],
+                        radius_km=40, service_weekdays=list(range(7)), service_start=clock(8),
+                        service_end=clock(16), window_minutes=120, daily_capacity=1000, service_minutes=15)
+        db.session.add(region)
+        db.session.flush()
+        for k, tech in enumerate(problem.technicians):
+            lat, lon = points[tech.start_location]
+            user = User(email=f"t{k}@bench.test", password_hash="x", role="technician", first_name="T")
+            db.session.add(Technician(user=user, region_id=region.id, home_address="base", home_latitude=lat,
+                                      home_longitude=lon, max_visits=tech.max_visits, skills=["phlebotomy"],
+                                      shifts=[Shift(weekday=day.weekday(), starts=clock(8), ends=clock(16))]))
+        lat, lon = points[problem.labs[0].location]
+        db.session.add(Lab(region_id=region.id, name="Lab", address="lab", latitude=lat, longitude=lon,
+                           cutoff=clock(16)))
+        for visit in problem.visits:
+            lat, lon = points[visit.location]
+            w = visit.time_windows[0]
+            patient = Patient(first_name="P", last_name="Q", time_zone="America/New_York", home_address="a",
+                              home_latitude=lat, home_longitude=lon, home_geo_precision="client",
+                              courses=[TreatmentCourse(first_infusion=day, last_infusion=day)])
+            db.session.add(Booking(patient=patient, kind="home", status="confirmed", monitoring_month=day.replace(day=1),
+                                   region_id=region.id, starts_at=origin + timedelta(seconds=w.start),
+                                   ends_at=origin + timedelta(seconds=w.end), time_zone="America/New_York",
+                                   address="a", latitude=lat, longitude=lon))
+        db.session.commit()
+        started = time.perf_counter()
+        fleet_day(region, day)
+        cold = time.perf_counter() - started
+        rng, timings = random.Random(11), []
+        for _ in range(checks):
+            start, end = rng.choice(WINDOWS)
+            lat, lon = _around(rng, 18)
+            t0 = time.perf_counter()
+            try:
+                ensure_servable(region.id, origin + timedelta(seconds=start), origin + timedelta(seconds=end), lat, lon)
+            except Exception:  # noqa: BLE001 - a refusal is an answer too
+                pass
+            timings.append((time.perf_counter() - t0) * 1000)
+            db.session.rollback()
+    print(f"  through the service (SQLite, 300 bookings, no plan yet): first check {cold * 1000:.0f} ms "
+          f"(builds the day), then median {statistics.median(timings):.1f} ms, "
+          f"p95 {_percentile(timings, 0.95):.1f} ms over {checks} checks")
+
+
+if __name__ == "__main__" and "--with-db" in sys.argv:
+    through_the_service()

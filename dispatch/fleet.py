@@ -17,18 +17,18 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from booking.errors import Conflict
 from booking.extensions import db
-from booking.models import Region
-from booking.slots import zone_for
-from dispatch.day import day_bookings, day_origin, local_seconds, region_labs, technicians_on_shift
+from booking.models import Booking, Region
+from booking.slots import local_to_utc, zone_for
+from dispatch.day import PLANNED_STATUSES, day_origin, local_seconds
 from dispatch.insertion import Call, FleetDay, FleetRoute, LabStop, build_fleet_day
-from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
+from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
 from dispatch.travel import GeodesicTravel, geodesic_for
 
 if TYPE_CHECKING:
@@ -47,26 +47,45 @@ def has_fleet(region: Region) -> bool:
     return db.session.scalar(db.select(Technician.id).where(Technician.region_id == region.id).limit(1)) is not None
 
 
+def _day_rows(region: Region, day: date, origin: datetime, exclude_booking: int | None):
+    """Plain rows (no ORM objects: this runs on every availability request) of what the day depends on."""
+    end = day_origin(region, day + timedelta(days=1))
+    bookings = db.session.execute(
+        db.select(Booking.id, Booking.starts_at, Booking.ends_at, Booking.latitude, Booking.longitude)
+        .where(Booking.region_id == region.id, Booking.kind.in_(("home", "office")),
+               Booking.status.in_(PLANNED_STATUSES), Booking.starts_at >= origin, Booking.starts_at < end)
+        .order_by(Booking.starts_at, Booking.id)).all()
+    bookings = [b for b in bookings if b.id != exclude_booking]
+    away = db.select(ShiftException.technician_id).where(ShiftException.day == day)
+    techs = db.session.execute(
+        db.select(Technician.id, Technician.home_latitude, Technician.home_longitude, Technician.max_visits,
+                  Shift.starts, Shift.ends)
+        .join(Shift, Shift.technician_id == Technician.id)
+        .where(Technician.region_id == region.id, Technician.active.is_(True), Shift.weekday == day.weekday(),
+               Technician.id.not_in(away)).order_by(Technician.id)).all()
+    labs = db.session.execute(
+        db.select(Lab.id, Lab.latitude, Lab.longitude, Lab.cutoff)
+        .where(Lab.region_id == region.id, Lab.active.is_(True)).order_by(Lab.id)).all()
+    plan = db.session.execute(
+        db.select(DispatchPlan.id, DispatchPlan.revision, DispatchPlan.current_number)
+        .where(DispatchPlan.region_id == region.id, DispatchPlan.day == day)).first()
+    return bookings, techs, labs, plan
+
+
 def fleet_day(region: Region, day: date, exclude_booking: int | None = None) -> FleetDay:
     """The day's routes as an insertion structure (cached by fingerprint)."""
     origin = day_origin(region, day)
-    bookings = [b for b in day_bookings(region, day, origin) if b.id != exclude_booking]
-    on_shift = technicians_on_shift(region, day)
-    labs = region_labs(region)
-    plan = db.session.scalar(db.select(DispatchPlan).where(DispatchPlan.region_id == region.id,
-                                                           DispatchPlan.day == day))
+    bookings, techs, labs, plan = _day_rows(region, day, origin, exclude_booking)
     fingerprint = hashlib.sha1(repr((
-        [(b.id, b.starts_at, b.ends_at, b.latitude, b.longitude) for b in bookings],
-        [(t.id, t.home_latitude, t.home_longitude, t.max_visits, s.starts, s.ends) for t, s in on_shift],
-        [(lab.id, lab.latitude, lab.longitude, lab.cutoff) for lab in labs],
-        (plan.id, plan.revision) if plan else None, region.service_minutes, region.time_zone,
+        [tuple(b) for b in bookings], [tuple(t) for t in techs], [tuple(lab) for lab in labs],
+        tuple(plan) if plan else None, region.service_minutes, region.time_zone,
     )).encode()).hexdigest()
     key = (region.id, day, fingerprint)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    built = _build(region, day, origin, bookings, on_shift, labs, plan)
+    built = _build(region, day, origin, bookings, techs, labs, plan)
     with _LOCK:
         _CACHE[key] = built
         while len(_CACHE) > _CACHE_SIZE:
@@ -74,29 +93,30 @@ def fleet_day(region: Region, day: date, exclude_booking: int | None = None) -> 
     return built
 
 
-def _build(region, day, origin, bookings, on_shift, labs, plan) -> FleetDay:
+def _build(region, day, origin, bookings, techs, labs, plan) -> FleetDay:
     zone = zone_for(region.time_zone)
     service = region.service_minutes * 60
     calls = {b.id: Call(f"b{b.id}", (b.latitude, b.longitude), local_seconds(origin, b.starts_at),
                         local_seconds(origin, b.ends_at), service) for b in bookings}
     routes = {}
-    for tech, shift in on_shift:
-        begin = local_seconds(origin, datetime.combine(day, shift.starts, zone))
-        finish = local_seconds(origin, datetime.combine(day, shift.ends, zone))
+    for tech in techs:
+        begin = local_seconds(origin, local_to_utc(day, tech.starts, zone))
+        finish = local_seconds(origin, local_to_utc(day, tech.ends, zone))
         routes[tech.id] = FleetRoute(f"t{tech.id}", (tech.home_latitude, tech.home_longitude), begin, finish,
                                      tech.max_visits)
     placed = set()
     if plan is not None and plan.current_number is not None:
-        stops = db.session.scalars(
-            db.select(PlanStop).join(PlanVersion, PlanVersion.id == PlanStop.version_id)
+        stops = db.session.execute(
+            db.select(PlanStop.technician_id, PlanStop.booking_id)
+            .join(PlanVersion, PlanVersion.id == PlanStop.version_id)
             .where(PlanVersion.plan_id == plan.id, PlanVersion.number == plan.current_number)
-            .order_by(PlanStop.technician_id, PlanStop.position))
-        for stop in stops:
-            if stop.technician_id in routes and stop.booking_id in calls:
-                routes[stop.technician_id].calls.append(calls[stop.booking_id])
-                placed.add(stop.booking_id)
+            .order_by(PlanStop.technician_id, PlanStop.position)).all()
+        for tech_id, booking_id in stops:
+            if tech_id in routes and booking_id in calls:
+                routes[tech_id].calls.append(calls[booking_id])
+                placed.add(booking_id)
     lab_stops = [LabStop((lab.latitude, lab.longitude),
-                         local_seconds(origin, datetime.combine(day, lab.cutoff, zone))) for lab in labs]
+                         local_seconds(origin, local_to_utc(day, lab.cutoff, zone))) for lab in labs]
     pending = [c for b, c in calls.items() if b not in placed]
     return build_fleet_day(list(routes.values()), lab_stops, pending, _travel())
 
