@@ -92,7 +92,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    """The demo accounts loaded by ``flask demo load``, shown on the sign-in page.
+    """One demo account per role, from ``flask demo load``, shown on the sign-in page.
 
     Their password is public in the source anyway; set SHOW_DEMO_LOGINS=False
     to hide them.
@@ -106,9 +106,11 @@ def demo_logins() -> list[tuple[str, str, str]]:
     users = db.session.scalars(
         db.select(User).where(User.email.like(f"%@{DEMO_DOMAIN}"), User.is_active.is_(True)).order_by(User.id)
     ).all()
-    order = {"patient": 0, "technician": 1, "coordinator": 2, "admin": 3}
-    rows = sorted(users, key=lambda u: (order.get(u.role, 9), u.id))
-    return [(u.role, u.email, DEMO_PASSWORD) for u in rows]
+    first_of_role: dict[str, User] = {}
+    for user in users:
+        first_of_role.setdefault(user.role, user)
+    order = ("patient", "technician", "coordinator", "admin")
+    return [(role, first_of_role[role].email, DEMO_PASSWORD) for role in order if role in first_of_role]
 
 
 @bp.get("/")

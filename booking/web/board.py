@@ -18,6 +18,7 @@ from booking.errors import Conflict, DomainError
 from booking.extensions import db
 from booking.models import Booking, Region, Role
 from booking.web.access import login_required, web_user
+from booking.web.violations import Explainer
 
 bp = Blueprint("board", __name__, url_prefix="/coordinator")
 
@@ -221,7 +222,7 @@ def change(plan_id: int):
                 "change": data,
                 "form": request.form,
                 "message": exc.detail,
-                "violations": exc.extra["violations"],
+                "violations": [_explainer(context).explain(v) for v in exc.extra["violations"]],
             }
         else:
             context["errors"] = {
@@ -234,6 +235,15 @@ def change(plan_id: int):
     return redirect(
         _board_url(region, when, _anchor=f"booking-{data['booking_id']}" if data.get("booking_id") else None)
     )
+
+
+def _explainer(context: dict) -> Explainer:
+    from dispatch.day import day_origin
+
+    region = context["region"]
+    visits = {i: f"{b.patient.first_name} {b.patient.last_name[:1]}." for i, b in context["bookings"].items()}
+    technicians = {t.id: t.user.first_name for t in context["technicians"]}
+    return Explainer(day_origin(region, context["day"]), region.time_zone, visits, technicians)
 
 
 def _done_message(data: dict) -> str:

@@ -16,6 +16,7 @@ from booking.web.access import login_required
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
+ROWS_SHOWN = 25
 
 
 @bp.get("")
@@ -46,4 +47,5 @@ def home():
         found=found,
         regions=db.session.scalars(db.select(Region).order_by(Region.name)).all(),
         today=date.today(),
+        limit=ROWS_SHOWN,
     )

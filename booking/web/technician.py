@@ -41,8 +41,25 @@ def _today(tech) -> date:
     return av.now_utc().astimezone(zone_for(tech.region.time_zone)).date()
 
 
+def _next_route_day(tech, after: date) -> date | None:
+    """The next day after ``after`` on which the technician has stops in a published plan."""
+    from dispatch.models import DispatchPlan, PlanStop, PlanVersion
+
+    return db.session.scalar(
+        db.select(db.func.min(DispatchPlan.day))
+        .join(PlanVersion, PlanVersion.plan_id == DispatchPlan.id)
+        .join(PlanStop, PlanStop.version_id == PlanVersion.id)
+        .where(
+            PlanVersion.number == DispatchPlan.published_number,
+            PlanStop.technician_id == tech.id,
+            DispatchPlan.day > after,
+        )
+    )
+
+
 def _render(tech, day: date, errors: dict | None = None, status: int = 200):
     route = _route(tech, day) if tech else None
+    upcoming = _next_route_day(tech, day) if tech and not (route and route["stops"]) else None
     return render_template(
         "technician/route.html",
         tech=tech,
@@ -51,6 +68,7 @@ def _render(tech, day: date, errors: dict | None = None, status: int = 200):
         errors=errors or {},
         reports=REPORTS,
         tz=tech.region.time_zone if tech else "UTC",
+        upcoming=upcoming,
     ), status
 
 

@@ -73,6 +73,7 @@ def test_a_move_that_breaks_a_window_is_previewed_not_applied(field_day, coordin
     preview = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "This change would break" in preview and "Nothing has been changed yet." in preview
+    assert "outside the window" in preview and "P0 V." in preview
     assert 'name="override" value="1"' in preview
     after = pages.get(board).get_data(as_text=True)
     assert after.index("P0 V.") < after.index("P1 V.")  # unchanged

@@ -101,3 +101,13 @@ def test_the_route_page_opens_on_today_in_the_region(field_day, pages):
     pages.sign_in(tess)
     today = datetime.now(zone_for("America/New_York")).date()
     assert f"Route for {day_label(today)}" in pages.get("/technician").get_data(as_text=True)
+
+
+def test_an_empty_day_links_to_the_next_published_route(field_day, pages):
+    """With nothing today, the page offers the next day that has a published route."""
+    from booking.web.formatting import day_label
+
+    _, tess, _ = _published_day(field_day)
+    pages.sign_in(tess)
+    html = pages.get("/technician").get_data(as_text=True)
+    assert f"Your next route: {day_label(field_day.day)}" in html
