@@ -2,9 +2,14 @@
 
 The default, measured on the Solomon / Gehring-Homberger benchmark (see
 ``docs/dispatch.md``): parallel cheapest insertion for the first plan (path
-cheapest arc finds none on tight windows) followed by guided local search
-for the rest of the time. GLS never stops by itself, so every phase gets an
-explicit limit taken from one :class:`Clock`.
+cheapest arc finds none on tight windows), then OR-Tools' iterated local
+search — SISR ruin of about 20 visits, cheapest-insertion recreate, a greedy
+descent after each perturbation, simulated-annealing acceptance — for the rest
+of the time. It beat guided local search by a wide margin at equal time
+(1.3 % against 3.5 % mean gap on a mixed 100-customer sample at 10 s).
+A warm start cannot enter OR-Tools' ILS from Python, so it is improved by
+guided local search instead. Every phase gets an explicit limit taken from
+one :class:`Clock` (GLS never stops by itself).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class SearchStrategy:
     ruin_sequence: int = 10
     recreate: str = "LOCAL_CHEAPEST_INSERTION"
     neighbors: int = 0
+    first_plan_only: bool = False
 
     def __post_init__(self) -> None:
         if self.first_solution not in FirstSolution.Value.keys():
@@ -61,7 +67,11 @@ class SearchStrategy:
 
 
 QUICK_START = SearchStrategy(
-    first_solution="SAVINGS", metaheuristic="GREEDY_DESCENT", iterated_local_search=False, neighbors=40
+    first_solution="PARALLEL_CHEAPEST_INSERTION",
+    metaheuristic="GREEDY_DESCENT",
+    iterated_local_search=False,
+    neighbors=40,
+    first_plan_only=True,
 )
 
 
@@ -90,8 +100,13 @@ def _parameters(strategy: SearchStrategy, seconds: float):
         # the full neighbourhood makes every iteration too slow.
         params.ls_operator_neighbors_ratio = 1e-9
         params.ls_operator_min_neighbors = strategy.neighbors
+        insertion = params.global_cheapest_insertion_first_solution_parameters
+        insertion.neighbors_ratio = 1e-9
+        insertion.min_neighbors = strategy.neighbors
     if strategy.iterated_local_search:
         _ruin_and_recreate(params, strategy)
+    if strategy.first_plan_only:
+        params.solution_limit = 1
     return params
 
 
@@ -125,6 +140,7 @@ def run_search(
             complete.append(clock.elapsed())
 
     routing.AddAtSolutionCallback(on_solution)
+    routing.solver().ReSeed(seed)
     budget = clock.remaining() - _reserve(model)
     params = _parameters(strategy, budget)
     routing.CloseModelWithParameters(params)

@@ -22,7 +22,7 @@ from dispatch.search import QUICK_START, Clock, SearchOutcome, SearchStrategy, r
 from dispatch.validation import ensure_valid
 
 LARGE_DAY = 300
-QUICK_START_SHARE = 0.25
+QUICK_START_SHARE = 0.5
 
 InitialRoutes = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
 
@@ -40,8 +40,9 @@ def solve(
     one: ``{technician_id: [visit_id, ...]}`` or one list per technician in
     ``problem.technicians`` order. Stops that no longer fit (unknown ids,
     pins, skills, broken windows) are left out of the warm start and
-    re-inserted by the search if they can be. ``seed`` drives the randomised
-    improvement phases; the same seed and limit give the same search.
+    re-inserted by the search if they can be. ``seed`` seeds OR-Tools' random
+    generator (ruin choices) and the grouping of routes on large days; the
+    result still depends on how much search fits in the time limit.
 
     :raise ValueError: if ``time_limit`` is not positive or ``initial_routes``
         has the wrong shape.
