@@ -164,6 +164,14 @@ def _chosen(args) -> dict:
 
 
 def _summary(patient: Patient, kind: str, starts_at: datetime, center) -> dict:
+    """Where and when the chosen visit happens, for the confirm page.
+
+    :raise Unprocessable: (422) a center visit without a center.
+    """
+    if kind == "service_center" and center is None:
+        raise Unprocessable(
+            "Choose a service center first.", errors={"service_center_id": ["Choose a center."]}
+        )
     if kind == "service_center":
         slot = next(
             (

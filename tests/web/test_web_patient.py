@@ -231,3 +231,15 @@ def test_coordinator_books_on_a_patients_behalf_from_the_due_list(app, world, si
         .split("due-table")[1]
         .split("overdue-table")[0]
     )
+
+
+def test_confirm_without_a_time_or_center_goes_back_with_a_message(world, patient_pages):
+    """A confirm link with no time, or a center visit with no center, returns to the picker and says why."""
+    pid, _, client = patient_pages
+    no_time = client.get(f"/patients/{pid}/book/confirm?kind=service_center", follow_redirects=True)
+    assert "Choose one of the free times first." in no_time.get_data(as_text=True)
+    no_center = client.get(
+        f"/patients/{pid}/book/confirm?kind=service_center&starts_at=2030-01-01T15:00:00%2B00:00",
+        follow_redirects=True,
+    )
+    assert "Choose a service center first." in no_center.get_data(as_text=True)
