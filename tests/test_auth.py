@@ -155,3 +155,21 @@ def test_query_strings_are_not_logged(world, client, caplog):
                                None)
     DropQueryStrings().filter(record)
     assert "5th" not in record.getMessage() and "GET /api/v1/service-centers HTTP/1.1" in record.getMessage()
+
+
+PUBLIC_ENDPOINTS = {("/api/v1/auth/token", "POST")}
+
+
+def test_every_api_endpoint_declares_its_roles(app):
+    """Each /api/v1 route and method is wrapped by roles_allowed, except sign-in itself."""
+    unguarded = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            handler = getattr(view_class, method.lower(), None) if view_class else view
+            if (rule.rule, method) not in PUBLIC_ENDPOINTS and not hasattr(handler, "_roles_allowed"):
+                unguarded.append(f"{method} {rule.rule}")
+    assert unguarded == []
