@@ -69,8 +69,11 @@ def test_patient_books_moves_and_cancels_then_books_a_home_visit(app, world, vis
 
     # Cancel with a reason; the month can be booked again.
     page.get_by_label("Reason for cancelling (optional)").fill("Travelling that week")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Cancel this visit").click()
     expect(page.get_by_role("status")).to_contain_text("The visit is cancelled.")
+    assert dialogs == ["Cancel this lab visit? The time is given to someone else."]
     me.shot("cancelled")
     [cancelled] = _bookings(app, patient_id)
     assert cancelled.status == "cancelled" and cancelled.status_reason == "Travelling that week"

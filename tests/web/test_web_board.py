@@ -175,3 +175,10 @@ def test_due_list_links_to_the_board_picker(field_day, coordinator_pages):
     assert "Open the day board" in html and f'value="{field_day.region_id}"' in html
     response = coordinator_pages.get(f"/coordinator/board?region={field_day.region_id}&day={field_day.day}")
     assert response.location.endswith(_board(field_day))
+
+
+def test_board_changes_need_the_csrf_token(field_day, coordinator_pages):
+    """A cross-site post cannot plan or change a day."""
+    response = coordinator_pages.client.post(_board(field_day) + "/plan", data={"time_limit": "1"})
+    assert response.status_code == 400
+    assert "Plan the day" in coordinator_pages.get(_board(field_day)).get_data(as_text=True)
