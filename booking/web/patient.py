@@ -279,29 +279,32 @@ def create(patient_id: int):
     return redirect(url_for("web.patient.booking", booking_id=booking.id))
 
 
+def _provider_form(patient: Patient, booking: Booking | None, exc: DomainError):
+    """The provider form again, with the errors next to its date and time."""
+    return render_template(
+        "patient/book_times.html",
+        patient=patient,
+        kind="provider",
+        booking=booking,
+        errors=_provider_errors(_errors_of(exc)),
+        provider=patient.provider_name and av.provider_of(patient),
+        notice=av.PROVIDER_NOTICE,
+        form=request.form,
+        policy=_policy(),
+        centers=[],
+        center=None,
+        offer=None,
+        site=None,
+        near="",
+    ), exc.status
+
+
 def _create_failed(patient: Patient, kind: str, exc: DomainError):
-    errors = _errors_of(exc)
     if kind == "provider":
-        return render_template(
-            "patient/book_times.html",
-            patient=patient,
-            kind=kind,
-            booking=None,
-            errors=_provider_errors(errors),
-            provider=patient.provider_name and av.provider_of(patient),
-            notice=av.PROVIDER_NOTICE,
-            form=request.form,
-            policy=_policy(),
-            centers=[],
-            center=None,
-            offer=None,
-            site=None,
-            near="",
-        ), exc.status
-    if kind not in KINDS:
-        flash(exc.detail, "error")
-        return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
+        return _provider_form(patient, None, exc)
     flash(exc.detail, "error")
+    if kind not in KINDS:
+        return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
     args = {"center": request.form.get("center")} if kind == "service_center" else {}
     return redirect(url_for("web.patient.book_times", patient_id=patient.id, kind=kind, **args))
 
@@ -309,20 +312,25 @@ def _create_failed(patient: Patient, kind: str, exc: DomainError):
 # --- one visit: see, reschedule, cancel ----------------------------------------------
 
 
-@bp.get("/bookings/<int:booking_id>")
-@login_required(*PEOPLE)
-def booking(booking_id: int):
-    visit = visible_booking(web_user(), booking_id)
+def _booking_page(visit: Booking, errors: dict | None = None, status: int = 200, reason: str = ""):
     return render_template(
         "patient/booking.html",
         booking=visit,
         patient=visit.patient,
         policy=_policy(),
         open=is_open(visit.status),
-        errors={},
+        errors=errors or {},
         day=visit_day.details(visit, visit.patient.time_zone),
         notice=av.PROVIDER_NOTICE,
-    )
+        reason=reason,
+    ), status
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required(*PEOPLE)
+def booking(booking_id: int):
+    """One visit: when and where, its status, and the move and cancel deadlines in words."""
+    return _booking_page(visible_booking(web_user(), booking_id))
 
 
 @bp.get("/bookings/<int:booking_id>/reschedule")
@@ -373,23 +381,7 @@ def reschedule_save(booking_id: int):
     except DomainError as exc:
         db.session.rollback()
         if visit.kind == "provider":
-            patient = db.session.get(Patient, visit.patient_id)
-            return render_template(
-                "patient/book_times.html",
-                patient=patient,
-                kind="provider",
-                booking=visit,
-                errors=_provider_errors(_errors_of(exc)),
-                provider=av.provider_of(patient),
-                notice=av.PROVIDER_NOTICE,
-                form=request.form,
-                policy=_policy(),
-                centers=[],
-                center=None,
-                offer=None,
-                site=None,
-                near="",
-            ), exc.status
+            return _provider_form(db.session.get(Booking, booking_id).patient, visit, exc)
         flash(exc.detail, "error")
         return redirect(url_for("web.patient.booking", booking_id=booking_id))
     flash("The visit is moved.", "success")
@@ -399,31 +391,18 @@ def reschedule_save(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/cancel")
 @login_required(*PEOPLE)
 def cancel(booking_id: int):
+    """Cancel with an optional reason; the place is given back at once (patients: up to the cutoff)."""
     user = web_user()
     visit = visible_booking(user, booking_id)
     reason = request.form.get("reason", "").strip()
-    errors = {}
     if len(reason) > 300:
         errors = {"reason": "Keep the reason under 300 characters.", "form": "The visit is not cancelled."}
-    else:
-        try:
-            change_status(user, visit, "cancelled", reason)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            errors = _errors_of(exc)
-    if errors:
-        visit = db.session.get(Booking, booking_id)
-        return render_template(
-            "patient/booking.html",
-            booking=visit,
-            patient=visit.patient,
-            policy=_policy(),
-            open=is_open(visit.status),
-            errors=errors,
-            day=visit_day.details(visit, visit.patient.time_zone),
-            notice=av.PROVIDER_NOTICE,
-            reason=reason,
-        ), 409 if "reason" not in errors else 422
+        return _booking_page(visit, errors, 422, reason)
+    try:
+        change_status(user, visit, "cancelled", reason)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _booking_page(db.session.get(Booking, booking_id), _errors_of(exc), exc.status, reason)
     flash("The visit is cancelled. The month is free to book again.", "success")
     return redirect(url_for("web.patient.overview", patient_id=visit.patient_id))

@@ -11,6 +11,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking
 from booking.services.availability import PROVIDER_NOTICE
+from booking.slots import zone_for
 from tests.conftest import future_day
 
 
@@ -243,3 +244,19 @@ def test_confirm_without_a_time_or_center_goes_back_with_a_message(world, patien
         follow_redirects=True,
     )
     assert "Choose a service center first." in no_center.get_data(as_text=True)
+
+
+def test_moving_a_provider_visit_reports_a_missing_time_by_the_field(app, patient_pages):
+    """The provider form comes back with the error next to the time; a full date and time moves it."""
+    pid, _, client = patient_pages
+    day = future_day(4).isoformat()
+    done = client.post(f"/patients/{pid}/bookings", {"kind": "provider", "day": day, "time": "09:00"})
+    booking_id = int(done.location.rsplit("/", 1)[1])
+    page = client.get(f"/bookings/{booking_id}/reschedule").get_data(as_text=True)
+    assert "Co-pay notice" in page and 'name="time"' in page
+    bad = client.post(f"/bookings/{booking_id}/reschedule", {"day": day, "time": "nine"})
+    assert bad.status_code == 422 and 'id="time-error"' in bad.get_data(as_text=True)
+    moved = client.post(f"/bookings/{booking_id}/reschedule", {"day": day, "time": "14:30"})
+    assert moved.status_code == 302
+    [visit] = _bookings(app, pid)
+    assert visit.starts_at.astimezone(zone_for("America/New_York")).strftime("%H:%M") == "14:30"
