@@ -176,8 +176,6 @@ def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36)
     summary = (f"loaded {len(centers)} service centers, 1 home-visit region, {len(patients)} patients, "
                f"{upcoming} upcoming bookings; demo logins (password '{DEMO_PASSWORD}'): "
                f"patient@{DEMO_DOMAIN}, coordinator@{DEMO_DOMAIN}, admin@{DEMO_DOMAIN}")
-    try:
-        from dispatch.demo import load_dispatch_demo
-    except ImportError:  # the dispatch side is optional for the booking demo
-        return summary
+    from dispatch.demo import load_dispatch_demo  # technicians, labs and field days
+
     return summary + "\n" + str(load_dispatch_demo(seed=seed))
