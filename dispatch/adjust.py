@@ -153,7 +153,7 @@ def _apply(action: str, data: dict, draft: _Draft, day: DayData, v: PlanVersion,
         if found is None:
             if not data["override"]:
                 raise Conflict(f"No technician's route can take booking {booking_id} without breaking a rule.",
-                               violations=[{"kind": "no_room", "message": "No feasible insertion found."}])
+                               errors={"violations": [{"kind": "no_room", "message": "No feasible insertion found."}]})
             draft.reasons[booking_id] = NOT_PLANNED
             return {"technician_id": None}
         tech_id, position = found
@@ -165,7 +165,7 @@ def _apply(action: str, data: dict, draft: _Draft, day: DayData, v: PlanVersion,
 def apply_change(plan: DispatchPlan, actor: User, data: dict, expected: int) -> PlanVersion:
     """Apply one change as a new version, or answer what it would break.
 
-    :raise Conflict: (409) the change would break windows, shifts, cutoffs or limits (``violations``).
+    :raise Conflict: (409) the change would break windows, shifts, cutoffs or limits (``errors.violations``).
     :raise PreconditionFailed: (412) someone changed the plan meanwhile.
     """
     current = version(plan, plan.current_number)
@@ -189,7 +189,7 @@ def apply_change(plan: DispatchPlan, actor: User, data: dict, expected: int) -> 
     if added and not data["override"]:
         db.session.rollback()
         raise Conflict(f"This change would break {len(added)} rule(s); nothing was changed. "
-                       "Send override=true to apply it anyway.", violations=added)
+                       "Send override=true to apply it anyway.", errors={"violations": added})
     bump_revision(plan, expected)
     published = version(plan, plan.published_number)
     keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops} \

@@ -7,22 +7,24 @@ Plan edits need the plan's ETag in If-Match (428 without, 412 when stale).
 
 from __future__ import annotations
 
+import http
 from datetime import date
 
 from flask import Flask, Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from booking.api.common import documented_errors
 from booking.auth import STAFF, current_user, hash_password, is_staff, roles_allowed
 from booking.errors import Conflict, NotFound, Unprocessable
 from booking.extensions import api, db
 from booking.models import Region, Role, User
+from booking.schemas import MAX_ID
 from booking.services.places import resolve_address
 from dispatch import jobs
 from dispatch.models import DispatchJob, Lab, PlanAudit, Shift, ShiftException, Technician
 from dispatch.plans import etag, expected_revision, plan_for, plan_or_404, publish, version
 from dispatch.schemas import (
+    AuditSchema,
     ChangeSchema,
     JobSchema,
     LabCreateSchema,
@@ -31,9 +33,11 @@ from dispatch.schemas import (
     PlanArgsSchema,
     PlanListArgsSchema,
     PlanRequestSchema,
+    PlanSchema,
     ProgressSchema,
     ReoptimizeSchema,
     RouteArgsSchema,
+    RouteSchema,
     ShiftExceptionSchema,
     ShiftsSchema,
     TechnicianCreateSchema,
@@ -47,6 +51,17 @@ tech_blp = Blueprint("technicians", __name__, url_prefix="/api/v1/technicians",
 lab_blp = Blueprint("labs", __name__, url_prefix="/api/v1/labs", description="Labs where specimens are dropped.")
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch", description="Daily dispatch plans.")
 
+def documented_errors(bp: Blueprint, *codes: int):
+    """Declare the problem+json responses an endpoint may give (any HTTP status, 412 and 428 included)."""
+
+    def decorator(view):
+        for code in codes:
+            view = bp.alt_response(code, response=http.HTTPStatus(code).name)(view)
+        return view
+
+    return decorator
+
+
 IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
              "description": "The plan's ETag, from GET /dispatch/plans/{id}."}]
 
@@ -59,7 +74,7 @@ def _region_or_422(region_id: int) -> Region:
 
 
 def technician_or_404(technician_id: int) -> Technician:
-    tech = db.session.get(Technician, technician_id)
+    tech = db.session.get(Technician, technician_id) if 0 < technician_id <= MAX_ID else None
     if tech is None:
         raise NotFound(f"Technician {technician_id} not found.")
     return tech
@@ -214,10 +229,10 @@ class LabById(MethodView):
     @roles_allowed(Role.ADMIN)
     @lab_blp.arguments(LabUpdateSchema)
     @lab_blp.response(200, LabSchema)
-    @documented_errors(lab_blp, 401, 403, 404)
+    @documented_errors(lab_blp, 401, 403, 404, 422)
     def patch(self, data, lab_id):
         """Change a lab's name, cutoff or status (admin)."""
-        lab = db.session.get(Lab, lab_id)
+        lab = db.session.get(Lab, lab_id) if 0 < lab_id <= MAX_ID else None
         if lab is None:
             raise NotFound(f"Lab {lab_id} not found.")
         for name, value in data.items():
@@ -249,7 +264,8 @@ class Plans(MethodView):
 
     @roles_allowed(*STAFF)
     @blp.arguments(PlanListArgsSchema, location="query")
-    @documented_errors(blp, 401, 403)
+    @blp.response(200, PlanSchema(many=True))
+    @documented_errors(blp, 401, 403, 422)
     def get(self, args):
         """Plans, by day and region (staff)."""
         from dispatch.models import DispatchPlan
@@ -276,7 +292,8 @@ def _chosen_version(plan, which: str):
 class PlanById(MethodView):
     @roles_allowed(*STAFF)
     @blp.arguments(PlanArgsSchema, location="query")
-    @documented_errors(blp, 401, 403, 404)
+    @blp.response(200, PlanSchema)
+    @documented_errors(blp, 401, 403, 404, 422)
     def get(self, args, plan_id):
         """A plan version with routes, stops and unassigned visits; its ETag guards edits (staff)."""
         plan = plan_or_404(plan_id)
@@ -287,7 +304,8 @@ class PlanById(MethodView):
 class Publish(MethodView):
     @roles_allowed(*STAFF)
     @blp.doc(parameters=IF_MATCH)
-    @documented_errors(blp, 401, 403, 404, 409)
+    @blp.response(200, PlanSchema)
+    @documented_errors(blp, 401, 403, 404, 409, 412, 428)
     def post(self, plan_id):
         """Publish the current version: technicians and patients see it; bookings become assigned.
 
@@ -305,7 +323,8 @@ class Changes(MethodView):
     @roles_allowed(*STAFF)
     @blp.arguments(ChangeSchema)
     @blp.doc(parameters=IF_MATCH)
-    @documented_errors(blp, 401, 403, 404, 409, 422)
+    @blp.response(200, PlanSchema)
+    @documented_errors(blp, 401, 403, 404, 409, 412, 422, 428)
     def post(self, data, plan_id):
         """Move, pin, unpin or unassign a visit, take a technician off the day, add a late booking.
 
@@ -328,7 +347,7 @@ class Reoptimize(MethodView):
     @blp.arguments(ReoptimizeSchema)
     @blp.doc(parameters=IF_MATCH)
     @blp.response(202, JobSchema)
-    @documented_errors(blp, 401, 403, 404)
+    @documented_errors(blp, 401, 403, 404, 412, 422, 428)
     def post(self, data, plan_id):
         """Re-solve keeping pins and as many published arrival windows as possible (background job).
 
@@ -344,6 +363,7 @@ class Reoptimize(MethodView):
 @blp.route("/plans/<int:plan_id>/audit")
 class Audit(MethodView):
     @roles_allowed(*STAFF)
+    @blp.response(200, AuditSchema(many=True))
     @documented_errors(blp, 401, 403, 404)
     def get(self, plan_id):
         """Every change to the plan: who, what, when, before and after (staff)."""
@@ -357,7 +377,8 @@ class Audit(MethodView):
 class Map(MethodView):
     @roles_allowed(*STAFF)
     @blp.arguments(PlanArgsSchema, location="query")
-    @documented_errors(blp, 401, 403, 404)
+    @blp.response(200, content_type="image/svg+xml", description="The route map (SVG).")
+    @documented_errors(blp, 401, 403, 404, 422)
     def get(self, args, plan_id):
         """The plan's routes drawn as a self-contained SVG (no tiles, no scripts) (staff)."""
         from dispatch.routemap import plan_svg
@@ -398,7 +419,8 @@ def _route_of(technician_id: int | None, day: date) -> dict:
 class RouteById(MethodView):
     @roles_allowed(Role.TECHNICIAN, *STAFF)
     @tech_blp.arguments(RouteArgsSchema, location="query")
-    @documented_errors(tech_blp, 401, 403, 404)
+    @tech_blp.response(200, RouteSchema)
+    @documented_errors(tech_blp, 401, 403, 404, 422)
     def get(self, args, technician_id):
         """A technician's published route of the day (staff; a technician only their own)."""
         return _route_of(technician_id, args["date"])
@@ -408,7 +430,8 @@ class RouteById(MethodView):
 class MyRoute(MethodView):
     @roles_allowed(Role.TECHNICIAN)
     @tech_blp.arguments(RouteArgsSchema, location="query")
-    @documented_errors(tech_blp, 401, 403, 404)
+    @tech_blp.response(200, RouteSchema)
+    @documented_errors(tech_blp, 401, 403, 404, 422)
     def get(self, args):
         """The caller's own published route of the day."""
         return _route_of(None, args["date"])
@@ -434,7 +457,8 @@ def _sheet(technician_id: int | None, day: date) -> Response:
 class RouteIcsById(MethodView):
     @roles_allowed(Role.TECHNICIAN, *STAFF)
     @tech_blp.arguments(RouteArgsSchema, location="query")
-    @documented_errors(tech_blp, 401, 403, 404)
+    @tech_blp.response(200, content_type="text/calendar", description="The route (text/calendar).")
+    @documented_errors(tech_blp, 401, 403, 404, 422)
     def get(self, args, technician_id):
         """The route as an iCalendar file, one event per stop and one for the lab drop."""
         return _ics(technician_id, args["date"])
@@ -444,7 +468,8 @@ class RouteIcsById(MethodView):
 class MyRouteIcs(MethodView):
     @roles_allowed(Role.TECHNICIAN)
     @tech_blp.arguments(RouteArgsSchema, location="query")
-    @documented_errors(tech_blp, 401, 403, 404)
+    @tech_blp.response(200, content_type="text/calendar", description="The route (text/calendar).")
+    @documented_errors(tech_blp, 401, 403, 404, 422)
     def get(self, args):
         """The caller's route as an iCalendar file."""
         return _ics(None, args["date"])
@@ -454,7 +479,8 @@ class MyRouteIcs(MethodView):
 class RouteSheetById(MethodView):
     @roles_allowed(Role.TECHNICIAN, *STAFF)
     @tech_blp.arguments(RouteArgsSchema, location="query")
-    @documented_errors(tech_blp, 401, 403, 404)
+    @tech_blp.response(200, content_type="text/html", description="The route (text/html).")
+    @documented_errors(tech_blp, 401, 403, 404, 422)
     def get(self, args, technician_id):
         """A printable route sheet (HTML)."""
         return _sheet(technician_id, args["date"])
@@ -464,7 +490,8 @@ class RouteSheetById(MethodView):
 class MyRouteSheet(MethodView):
     @roles_allowed(Role.TECHNICIAN)
     @tech_blp.arguments(RouteArgsSchema, location="query")
-    @documented_errors(tech_blp, 401, 403, 404)
+    @tech_blp.response(200, content_type="text/html", description="The route (text/html).")
+    @documented_errors(tech_blp, 401, 403, 404, 422)
     def get(self, args):
         """The caller's printable route sheet (HTML)."""
         return _sheet(None, args["date"])
@@ -474,6 +501,7 @@ class MyRouteSheet(MethodView):
 class MyStop(MethodView):
     @roles_allowed(Role.TECHNICIAN)
     @tech_blp.arguments(ProgressSchema)
+    @tech_blp.response(200, RouteSchema)
     @documented_errors(tech_blp, 401, 403, 404, 409, 422)
     def post(self, data, booking_id):
         """Mark a stop of the caller's published route arrived, collected or no-show; ETAs follow.

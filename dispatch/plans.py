@@ -17,6 +17,7 @@ from booking.db_types import utcnow
 from booking.errors import Conflict, DomainError, NotFound
 from booking.extensions import db
 from booking.models import Booking, Region, User
+from booking.schemas import MAX_ID
 from booking.services.bookings import change_status
 from dispatch.day import DayData, instant, key_id
 from dispatch.models import DispatchPlan, PlanAudit, PlanRoute, PlanStop, PlanUnassigned, PlanVersion
@@ -37,7 +38,7 @@ class PreconditionRequired(DomainError):
 
 
 def plan_or_404(plan_id: int) -> DispatchPlan:
-    plan = db.session.get(DispatchPlan, plan_id)
+    plan = db.session.get(DispatchPlan, plan_id) if 0 < plan_id <= MAX_ID else None
     if plan is None:
         raise NotFound(f"Plan {plan_id} not found.")
     return plan
@@ -80,11 +81,10 @@ def expected_revision(plan: DispatchPlan, if_match: str | None) -> int:
     :raise PreconditionFailed: (412) the plan changed since.
     """
     if not if_match:
-        raise PreconditionRequired("Send If-Match with the plan's ETag, so concurrent edits cannot collide.",
-                                   etag=etag(plan))
+        raise PreconditionRequired("Send If-Match with the plan's ETag (from GET), so concurrent edits "
+                                   "cannot collide.")
     if if_match.strip() not in (etag(plan), "*"):
-        raise PreconditionFailed("The plan changed since you read it; reload it and try again.",
-                                 etag=etag(plan))
+        raise PreconditionFailed("The plan changed since you read it; reload it and try again.")
     return plan.revision
 
 

@@ -15,6 +15,7 @@ from booking.db_types import utcnow
 from booking.errors import NotFound
 from booking.extensions import db
 from booking.models import Booking, User
+from booking.schemas import MAX_ID
 from booking.services.bookings import change_status
 from dispatch.models import PlanRoute, PlanStop, Technician
 from dispatch.plans import plan_for, version
@@ -34,7 +35,7 @@ def report_progress(tech: Technician, booking_id: int, status: str, reason: str 
     """:raise NotFound: (404) not a stop of the technician's published route.
     :raise Conflict: (409) the booking cannot move to ``status`` from where it is.
     """
-    booking = db.session.get(Booking, booking_id)
+    booking = db.session.get(Booking, booking_id) if 0 < booking_id <= MAX_ID else None
     stop = _my_stop(tech, booking)
     steps = STEPS.get(status, {}).get(booking.status, [status])
     for step in steps:
@@ -56,7 +57,7 @@ def _my_stop(tech: Technician, booking: Booking | None) -> PlanStop:
 
     stop = published_stop(booking.id) if booking is not None else None
     if stop is None or stop.technician_id != tech.id:
-        raise NotFound(f"Booking {booking.id if booking else ''} is not a stop of your route.".replace("  ", " "))
+        raise NotFound("That booking is not a stop of your route.")
     return stop
 
 

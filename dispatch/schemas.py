@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from booking.schemas import AddressInSchema, StrictSchema
+from booking.schemas import MAX_ID, AddressInSchema, Id, StrictSchema
 from dispatch.models import SHIFT_EXCEPTION_KINDS
 
 SKILL = fields.String(validate=validate.Length(min=1, max=40))
@@ -45,7 +45,7 @@ class TechnicianCreateSchema(StrictSchema):
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    region_id = fields.Integer(required=True)
+    region_id = Id(required=True)
     home_base = fields.Nested(AddressInSchema, required=True)
     skills = fields.List(SKILL, load_default=lambda: ["phlebotomy"])
     max_visits = fields.Integer(load_default=12, validate=validate.Range(min=0, max=60))
@@ -54,7 +54,7 @@ class TechnicianCreateSchema(StrictSchema):
 
 class TechnicianUpdateSchema(StrictSchema):
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
-    region_id = fields.Integer()
+    region_id = Id()
     home_base = fields.Nested(AddressInSchema)
     skills = fields.List(SKILL)
     max_visits = fields.Integer(validate=validate.Range(min=0, max=60))
@@ -80,7 +80,7 @@ class TechnicianSchema(StrictSchema):
 
 
 class LabCreateSchema(StrictSchema):
-    region_id = fields.Integer(required=True)
+    region_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     address = fields.Nested(AddressInSchema, required=True)
     cutoff = fields.Time(required=True, metadata={"description": "Latest drop-off, local time"})
@@ -108,7 +108,7 @@ class LabSchema(StrictSchema):
 
 class PlanRequestSchema(StrictSchema):
     date = fields.Date(required=True)
-    region_id = fields.Integer(required=True)
+    region_id = Id(required=True)
     time_limit = fields.Float(load_default=10.0, validate=validate.Range(min=0.5, max=600))
     seed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
@@ -120,7 +120,7 @@ class ReoptimizeSchema(StrictSchema):
 
 class PlanListArgsSchema(StrictSchema):
     date = fields.Date()
-    region_id = fields.Integer()
+    region_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class PlanArgsSchema(StrictSchema):
@@ -151,8 +151,8 @@ ACTIONS = ("move", "pin", "unpin", "unassign", "technician_unavailable", "add_bo
 
 class ChangeSchema(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    booking_id = fields.Integer()
-    technician_id = fields.Integer()
+    booking_id = Id()
+    technician_id = Id()
     position = fields.Integer(validate=validate.Range(min=0, max=500),
                               metadata={"description": "0-based place on the route; default: the end"})
     override = fields.Boolean(load_default=False,
@@ -181,3 +181,41 @@ class ProgressSchema(StrictSchema):
     def _reason_for_no_show(self, data, **_):
         if data["status"] == "no_show" and not (data.get("reason") or "").strip():
             raise ValidationError("Say why the visit did not happen.", "reason")
+
+
+# --- responses (documented so the OpenAPI document matches what is sent) ----------
+
+
+class PlanSchema(StrictSchema):
+    id = fields.Integer()
+    region_id = fields.Integer()
+    date = fields.String()
+    time_zone = fields.String()
+    revision = fields.Integer()
+    etag = fields.String()
+    current_version = fields.Integer(allow_none=True)
+    published_version = fields.Integer(allow_none=True)
+    version = fields.Dict(allow_none=True, metadata={"description": "number, source, status, stats"})
+    routes = fields.List(fields.Dict())
+    unassigned = fields.List(fields.Dict())
+
+
+class RouteSchema(StrictSchema):
+    technician = fields.Dict()
+    date = fields.String()
+    time_zone = fields.String()
+    published_version = fields.Integer(allow_none=True)
+    starts_at = fields.String(allow_none=True)
+    drive_minutes = fields.Float(allow_none=True)
+    lab_drop = fields.Dict(allow_none=True)
+    stops = fields.List(fields.Dict())
+
+
+class AuditSchema(StrictSchema):
+    id = fields.Integer()
+    at = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    from_version = fields.Integer(allow_none=True)
+    to_version = fields.Integer(allow_none=True)
+    detail = fields.Dict()

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util.optional_boolean_pb2 import BOOL_FALSE
 
 from dispatch.routing import RoutingModel
 from dispatch.screening import finish_time
@@ -56,7 +57,9 @@ class SearchStrategy:
     ruin_visits: int = 20
     ruin_sequence: int = 10
     recreate: str = "LOCAL_CHEAPEST_INSERTION"
+    automatic_temperatures: bool = True
     neighbors: int = 0
+    light_operators: bool = True
     first_plan_only: bool = False
 
     def __post_init__(self) -> None:
@@ -103,11 +106,33 @@ def _parameters(strategy: SearchStrategy, seconds: float):
         insertion = params.global_cheapest_insertion_first_solution_parameters
         insertion.neighbors_ratio = 1e-9
         insertion.min_neighbors = strategy.neighbors
+    if strategy.light_operators:
+        _drop_heavy_operators(params)
     if strategy.iterated_local_search:
         _ruin_and_recreate(params, strategy)
     if strategy.first_plan_only:
         params.solution_limit = 1
     return params
+
+
+HEAVY_OPERATORS = (
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+    "use_lin_kernighan",
+    "use_shortest_path_swap_active",
+    "use_shortest_path_two_opt",
+    "use_swap_active_chain",
+)
+
+
+def _drop_heavy_operators(params) -> None:
+    """Leave out the large-neighbourhood operators: each descent after a ruin
+    gets much cheaper, so the ILS runs many more iterations."""
+    for name in HEAVY_OPERATORS:
+        setattr(params.local_search_operators, name, BOOL_FALSE)
 
 
 def _ruin_and_recreate(params, strategy: SearchStrategy) -> None:
@@ -123,7 +148,8 @@ def _ruin_and_recreate(params, strategy: SearchStrategy) -> None:
     sisr.bypass_factor = 0.01
     recreate.recreate_strategy.heuristic = FirstSolution.Value.Value(strategy.recreate)
     ils.improve_perturbed_solution = True
-    ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
+    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+    annealing.automatic_temperatures = strategy.automatic_temperatures
 
 
 def run_search(

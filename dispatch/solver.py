@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from dispatch.decomposition import improve_by_parts
 from dispatch.model import DispatchProblem
 from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
 from dispatch.routing import RoutingModel
 from dispatch.screening import screen
-from dispatch.decomposition import improve_by_parts
 from dispatch.search import QUICK_START, Clock, SearchOutcome, SearchStrategy, run_search
 from dispatch.validation import ensure_valid
 

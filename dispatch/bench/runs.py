@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from dispatch.solomon import Instance, to_problem
 from dispatch.search import SearchStrategy
+from dispatch.solomon import Instance, to_problem
 from dispatch.solver import solve
 
 
