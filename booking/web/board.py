@@ -217,24 +217,32 @@ def change(plan_id: int):
     except DomainError as exc:
         db.session.rollback()
         context = _board_context(region, when)
-        if isinstance(exc, Conflict) and exc.extra.get("violations"):
+        violations = _violations_of(exc)
+        if violations:
             context["preview"] = {
                 "change": data,
                 "form": request.form,
                 "message": exc.detail,
-                "violations": [_explainer(context).explain(v) for v in exc.extra["violations"]],
+                "violations": [_explainer(context).explain(v) for v in violations],
             }
         else:
             context["errors"] = {
                 "form": exc.detail,
                 "booking_id": request.form.get("booking_id", type=int),
-                **{k: " ".join(v) for k, v in (exc.errors or {}).items()},
+                **{k: " ".join(map(str, v)) for k, v in (exc.errors or {}).items() if isinstance(v, list)},
             }
         return render_template("coordinator/board.html", **context), exc.status
     flash(_done_message(data), "success")
     return redirect(
         _board_url(region, when, _anchor=f"booking-{data['booking_id']}" if data.get("booking_id") else None)
     )
+
+
+def _violations_of(exc: DomainError) -> list[dict]:
+    """The rules a refused change would break (``apply_change`` lists them in the error)."""
+    if not isinstance(exc, Conflict):
+        return []
+    return (exc.errors or {}).get("violations") or exc.extra.get("violations") or []
 
 
 def _explainer(context: dict) -> Explainer:
