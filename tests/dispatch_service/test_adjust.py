@@ -46,7 +46,7 @@ def test_move_that_breaks_a_window_is_refused_with_violations(client, coordinato
     plan = plan_now(client, coordinator, field)
     response = change(client, coordinator, plan, action="move", booking_id=early, technician_id=tech, position=1)
     assert response.status_code == 409
-    assert {v["kind"] for v in response.json["violations"]} == {"time_window"}
+    assert {v["kind"] for v in response.json["errors"]["violations"]} == {"time_window"}
     after = get_plan(client, coordinator, plan["id"])
     assert after["revision"] == plan["revision"] and stops_of(after) == stops_of(plan)
     forced = change(client, coordinator, plan, action="move", booking_id=early, technician_id=tech, position=1,
