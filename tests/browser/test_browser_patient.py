@@ -32,6 +32,8 @@ def test_patient_books_moves_and_cancels_then_books_a_home_visit(app, world, vis
     world.region()
 
     me = visit()
+    me.open("/")
+    me.shot("sign-in")
     page = me.sign_in(user.email)
     expect(page.get_by_role("heading", name="Your monitoring schedule")).to_be_visible()
     this_month = page.locator("section[aria-labelledby=this-month]")
