@@ -54,7 +54,7 @@ def submit(kind: str, region: Region, day: date, time_limit: float, actor: User 
         app = current_app._get_current_object()
         thread = threading.Thread(target=_run_in_app, args=(app, job.id), name=f"dispatch-{job.id[:8]}",
                                   daemon=True)
-        threads.append(thread)
+        threads[:] = [t for t in threads if t.is_alive()] + [thread]
         thread.start()
     return job
 
