@@ -21,7 +21,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -124,7 +125,7 @@ def bench_sequential_create(app, headers, n: int, center_ids: list[int]):
         starts.extend((cid, o["starts_at"]) for o in body["openings"] for _ in range(o["places_left"]))
     started = time.perf_counter()
     created = 0
-    for patient_id, (cid, start) in zip(range(1, n + 1), starts):
+    for patient_id, (cid, start) in zip(range(1, n + 1), starts, strict=False):
         response = client.post("/api/v1/bookings", headers=headers, json={
             "patient_id": patient_id, "kind": "service_center", "service_center_id": cid, "starts_at": start})
         created += response.status_code == 201

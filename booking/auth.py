@@ -7,8 +7,8 @@ Tokens are short-lived HS256 JWTs signed with ``SECRET_KEY``.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -53,7 +53,7 @@ def authenticate(email: str, password: str) -> User | None:
 def issue_token(user: User) -> tuple[str, int]:
     """A signed access token for ``user`` and its lifetime in seconds."""
     ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": str(user.id), "role": user.role, "iat": now, "exp": now + timedelta(seconds=ttl)}
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), ttl
 

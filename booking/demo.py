@@ -10,7 +10,7 @@ service, so capacity counters are right.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import zipcodes
 
@@ -114,7 +114,7 @@ def _past_visits(rng: random.Random, patient: Patient, centers: list[ServiceCent
             continue
         center = rng.choice(centers)
         day = entry.month + timedelta(days=rng.randint(1, 25))
-        starts = datetime.combine(day, time(rng.randint(12, 19), rng.choice((0, 15, 30, 45))), timezone.utc)
+        starts = datetime.combine(day, time(rng.randint(12, 19), rng.choice((0, 15, 30, 45))), UTC)
         bookings.append(Booking(
             patient=patient, kind="service_center", status="delivered", monitoring_month=entry.month,
             service_center=center, starts_at=starts, ends_at=starts + timedelta(minutes=15), time_zone=TZ,
@@ -156,7 +156,7 @@ def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36)
     if db.session.scalar(db.select(User.id).where(User.email == f"coordinator@{DEMO_DOMAIN}")):
         return "demo data already loaded"
     rng = random.Random(seed)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     zips = _nyc_zips()
     centers = _centers(rng, zips, n_centers)
     region = Region(name="NYC Metro", time_zone=TZ, latitude=40.7306, longitude=-73.9352, radius_km=30,

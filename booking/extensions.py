@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import http
 import sqlite3
 
+import marshmallow as ma
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-import http
-
-import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from flask_sqlalchemy import SQLAlchemy

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -56,12 +56,12 @@ class User(db.Model):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
-    patient_id: Mapped[Optional[int]] = mapped_column(
+    patient_id: Mapped[int | None] = mapped_column(
         ForeignKey("patients.id", ondelete="SET NULL"), unique=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    patient: Mapped[Optional["Patient"]] = relationship(back_populates="user")
+    patient: Mapped[Patient | None] = relationship(back_populates="user")
 
     __table_args__ = (
         CheckConstraint(
@@ -76,35 +76,35 @@ class Patient(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    date_of_birth: Mapped[Optional[date]] = mapped_column(Date)
-    email: Mapped[Optional[str]] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
     time_zone: Mapped[str] = mapped_column(String(64))
 
     home_address: Mapped[str] = mapped_column(String(300))
     home_latitude: Mapped[float] = mapped_column(Float)
     home_longitude: Mapped[float] = mapped_column(Float)
     home_geo_precision: Mapped[str] = mapped_column(String(20))
-    office_address: Mapped[Optional[str]] = mapped_column(String(300))
-    office_latitude: Mapped[Optional[float]] = mapped_column(Float)
-    office_longitude: Mapped[Optional[float]] = mapped_column(Float)
-    office_geo_precision: Mapped[Optional[str]] = mapped_column(String(20))
-    access_notes: Mapped[Optional[str]] = mapped_column(Text)
+    office_address: Mapped[str | None] = mapped_column(String(300))
+    office_latitude: Mapped[float | None] = mapped_column(Float)
+    office_longitude: Mapped[float | None] = mapped_column(Float)
+    office_geo_precision: Mapped[str | None] = mapped_column(String(20))
+    access_notes: Mapped[str | None] = mapped_column(Text)
 
-    provider_name: Mapped[Optional[str]] = mapped_column(String(200))
-    provider_address: Mapped[Optional[str]] = mapped_column(String(300))
-    provider_phone: Mapped[Optional[str]] = mapped_column(String(40))
+    provider_name: Mapped[str | None] = mapped_column(String(200))
+    provider_address: Mapped[str | None] = mapped_column(String(300))
+    provider_phone: Mapped[str | None] = mapped_column(String(40))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    user: Mapped[Optional[User]] = relationship(back_populates="patient")
-    courses: Mapped[list["TreatmentCourse"]] = relationship(
+    user: Mapped[User | None] = relationship(back_populates="patient")
+    courses: Mapped[list[TreatmentCourse]] = relationship(
         back_populates="patient",
         cascade="all, delete-orphan",
         order_by="TreatmentCourse.first_infusion",
     )
-    bookings: Mapped[list["Booking"]] = relationship(back_populates="patient")
+    bookings: Mapped[list[Booking]] = relationship(back_populates="patient")
 
 
 class TreatmentCourse(db.Model):
@@ -129,7 +129,7 @@ class ServiceCenter(db.Model):
     network: Mapped[str] = mapped_column(String(60), index=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     time_zone: Mapped[str] = mapped_column(String(64))
@@ -137,10 +137,10 @@ class ServiceCenter(db.Model):
     capacity_per_slot: Mapped[int] = mapped_column(Integer, default=2)
     active: Mapped[bool] = mapped_column(default=True)
 
-    hours: Mapped[list["OpeningHours"]] = relationship(
+    hours: Mapped[list[OpeningHours]] = relationship(
         cascade="all, delete-orphan", order_by="(OpeningHours.weekday, OpeningHours.opens)"
     )
-    closures: Mapped[list["Closure"]] = relationship(
+    closures: Mapped[list[Closure]] = relationship(
         cascade="all, delete-orphan", order_by="Closure.start_date"
     )
 
@@ -227,27 +227,27 @@ class Booking(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     monitoring_month: Mapped[date] = mapped_column(Date)
-    service_center_id: Mapped[Optional[int]] = mapped_column(
+    service_center_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_centers.id"), index=True
     )
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("regions.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    ends_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_zone: Mapped[str] = mapped_column(String(64))
-    capacity_key: Mapped[Optional[str]] = mapped_column(String(120))
-    address: Mapped[Optional[str]] = mapped_column(String(300))
-    latitude: Mapped[Optional[float]] = mapped_column(Float)
-    longitude: Mapped[Optional[float]] = mapped_column(Float)
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    status_reason: Mapped[Optional[str]] = mapped_column(String(300))
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    capacity_key: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     patient: Mapped[Patient] = relationship(back_populates="bookings")
-    service_center: Mapped[Optional[ServiceCenter]] = relationship()
-    region: Mapped[Optional[Region]] = relationship()
-    events: Mapped[list["BookingEvent"]] = relationship(
+    service_center: Mapped[ServiceCenter | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+    events: Mapped[list[BookingEvent]] = relationship(
         back_populates="booking", order_by="BookingEvent.id", cascade="all, delete-orphan"
     )
 
@@ -275,11 +275,11 @@ class BookingEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
-    from_status: Mapped[Optional[str]] = mapped_column(String(20))
-    to_status: Mapped[Optional[str]] = mapped_column(String(20))
-    detail: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     booking: Mapped[Booking] = relationship(back_populates="events")
 

@@ -10,7 +10,7 @@ import re
 from datetime import date
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from booking.models import Role, VisitKind
 from booking.states import ALL_STATUSES

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from booking.extensions import db
@@ -49,11 +51,12 @@ def test_missing_or_bad_token_is_401(client, app, header):
 
 def test_expired_token_is_rejected(world, client, app):
     """A token past its lifetime no longer works."""
+    from datetime import datetime, timedelta
+
     import jwt
-    from datetime import datetime, timedelta, timezone
 
     user = world.user("coordinator")
-    past = datetime.now(timezone.utc) - timedelta(hours=2)
+    past = datetime.now(UTC) - timedelta(hours=2)
     token = jwt.encode({"sub": str(user.id), "iat": past, "exp": past + timedelta(hours=1)},
                        app.config["SECRET_KEY"], algorithm="HS256")
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

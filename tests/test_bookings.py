@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -150,7 +150,7 @@ def test_slot_not_on_grid_and_past_times_are_422(client, center_setup):
     off_grid = (datetime.fromisoformat(slot["starts_at"]) + timedelta(minutes=7)).isoformat()
     response = book(client, headers, kind="service_center", service_center_id=cid, starts_at=off_grid)
     assert response.status_code == 422 and "starts_at" in response.json["errors"]
-    past = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert book(client, headers, kind="service_center", service_center_id=cid, starts_at=past).status_code == 422
 
 
@@ -275,7 +275,7 @@ def test_home_visit_books_a_window_within_daily_capacity(world, client):
 def test_provider_visit_carries_the_copay_notice(world, client):
     """A provider visit is 'requested' with the co-pay notice; no provider on file is 422."""
     _, headers = world.patient_login()
-    when = datetime.combine(future_day(), datetime.min.time(), timezone.utc) + timedelta(hours=15)
+    when = datetime.combine(future_day(), datetime.min.time(), UTC) + timedelta(hours=15)
     created = book(client, headers, kind="provider", starts_at=when.isoformat())
     assert created.status_code == 201
     assert created.json["status"] == "requested" and "co-pay" in created.json["notice"]

@@ -115,7 +115,7 @@ def test_due_and_overdue_lists(world, client):
     from tests.test_bookings import book, openings
 
     staff = world.login("coordinator")
-    untreated = world.patient(first_infusion=date(2020, 1, 1), last_infusion=date(2020, 1, 2))  # finished
+    _finished_long_ago = world.patient(first_infusion=date(2020, 1, 1), last_infusion=date(2020, 1, 2))  # finished
     waiting = world.patient(first_infusion=date(2025, 1, 10), last_infusion=date(2026, 6, 1))
     booked, headers = world.patient_login(first_infusion=date(2025, 1, 10), last_infusion=date(2026, 6, 1))
     cid = world.center()

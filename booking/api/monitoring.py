@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -25,7 +25,7 @@ class Due(MethodView):
     @documented_errors(blp, 401, 403)
     def get(self, args):
         """Patients with a monitoring month ``month`` (default: this month) and no booking for it."""
-        return due_without_booking(args.get("month") or month_of(datetime.now(timezone.utc).date()))
+        return due_without_booking(args.get("month") or month_of(datetime.now(UTC).date()))
 
 
 @blp.route("/overdue")

@@ -7,7 +7,7 @@ capacity counters, the same rows that decide a booking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 from flask import current_app
 
@@ -42,7 +42,7 @@ class Site:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def check_range(first: date, last: date, tz: str) -> None:
@@ -224,7 +224,7 @@ def region_ref(region: Region) -> dict:
 
 
 def find_opening(openings: list[Opening], starts_at: datetime) -> Opening | None:
-    target = starts_at.astimezone(timezone.utc)
+    target = starts_at.astimezone(UTC)
     return next((o for o in openings if o.slot.start == target), None)
 
 

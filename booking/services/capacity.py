@@ -8,7 +8,7 @@ two requests racing for the last place can never both succeed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,7 +21,7 @@ _KEY_TIME = "%Y%m%dT%H%MZ"
 
 
 def center_slot_key(center_id: int, start: datetime) -> str:
-    return f"center:{center_id}:{start.astimezone(timezone.utc).strftime(_KEY_TIME)}"
+    return f"center:{center_id}:{start.astimezone(UTC).strftime(_KEY_TIME)}"
 
 
 def region_day_key(region_id: int, day: date) -> str:
@@ -73,7 +73,7 @@ def center_booked_counts(center_id: int, first: datetime, last: datetime) -> dic
     ).all()
     prefix = f"center:{center_id}:"
     return {
-        datetime.strptime(key[len(prefix):], _KEY_TIME).replace(tzinfo=timezone.utc): booked
+        datetime.strptime(key[len(prefix):], _KEY_TIME).replace(tzinfo=UTC): booked
         for key, booked in rows
         if key.startswith(prefix)
     }
