@@ -47,13 +47,13 @@ class Field:
             self.lab_id = lab.id
 
     def technician(self, *, home=MIDTOWN, starts=time(8, 0), ends=time(17, 0), max_visits=12,
-                   skills=("phlebotomy",), first_name="Tess") -> int:
+                   skills=("phlebotomy",), first_name="Tess", weekdays=range(5)) -> int:
         user = self.world.user("technician", first_name=first_name)
         with self.app.app_context():
             tech = Technician(user_id=user.id, region_id=self.region_id, phone="555-0111",
                               home_address="Tech base", home_latitude=home[0], home_longitude=home[1],
                               skills=list(skills), max_visits=max_visits,
-                              shifts=[Shift(weekday=d, starts=starts, ends=ends) for d in range(5)])
+                              shifts=[Shift(weekday=d, starts=starts, ends=ends) for d in weekdays])
             db.session.add(tech)
             db.session.commit()
             self.technicians.append(tech.id)

@@ -137,3 +137,18 @@ def test_planning_input_is_validated(client, coordinator, world, field):
     for role in ("patient", "technician"):
         response = client.post("/api/v1/dispatch/plans", headers=world.login(role), json=bad[0])
         assert response.status_code == 403
+
+
+def test_plan_times_are_right_on_both_dst_days(client, coordinator, field):
+    """On the US spring-forward and fall-back Sundays, stops start inside the booked local window and shift."""
+    from datetime import date, time
+
+    field.technician(starts=time(8, 0), ends=time(17, 0), weekdays=range(7))
+    for day, offset in ((date(2027, 3, 14), "-04:00"), (date(2027, 11, 7), "-05:00")):
+        field.day = day
+        booking = field.booking(hour=8, minutes=60)
+        plan = plan_now(client, coordinator, field)
+        stop = next(s for r in plan["routes"] for s in r["stops"] if s["booking_id"] == booking)
+        assert stop["service_start"].endswith(offset)
+        assert "08:00" <= stop["service_start"][11:16] <= "09:00"
+        assert plan["routes"][0]["local_start"][11:16] >= "08:00"  # not an hour early or late
