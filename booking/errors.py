@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from booking.extensions import db
@@ -63,7 +63,10 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return response
 
 
-def _from_http_exception(exc: HTTPException) -> Response:
+def _from_http_exception(exc: HTTPException):
+    if not request.path.startswith("/api"):
+        # Outside the API a person is reading: an HTML page, not problem+json.
+        return render_template("error.html", status=exc.code, title=exc.name, detail=exc.description), exc.code
     extra: dict[str, Any] = {}
     detail = exc.description
     data = getattr(exc, "data", None) or {}

@@ -25,6 +25,7 @@ from flask import (
 )
 
 from booking.auth import authenticate
+from booking.extensions import limiter
 from booking.extensions import db
 from booking.models import Role, User
 
@@ -121,7 +122,13 @@ def home():
     return redirect(home_for(user))
 
 
+def _sign_in_key() -> str:
+    """Count attempts per client address and e-mail, like the API's token endpoint."""
+    return f"{request.remote_addr}|{request.form.get('email', '').strip().lower()}"
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_sign_in_key, methods=["POST"])
 def sign_in():
     errors: dict[str, str] = {}
     email = request.form.get("email", "").strip()

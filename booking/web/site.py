@@ -75,7 +75,7 @@ def _http_error(exc: HTTPException):
 
 
 # Code-specific handlers, because the app's problem+json handlers are code-specific too.
-for _code in (400, 403, 404, 405, 409, 422):
+for _code in (400, 403, 404, 405, 409, 422, 429):
     web.register_error_handler(_code, _http_error)
 
 for _child in (access.bp, patient.bp, technician.bp, coordinator.bp, board.bp):

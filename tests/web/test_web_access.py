@@ -137,3 +137,22 @@ def test_pages_send_a_strict_content_security_policy(pages):
     """No inline script and no third-party origin may run on the pages."""
     policy = pages.get("/sign-in").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_sign_in_page_is_rate_limited(app, world):
+    """After the configured attempts for one e-mail the sign-in form answers 429, as a page."""
+    client = app.test_client()
+    user = world.user("patient")
+    page = client.get("/sign-in")
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    statuses = [client.post("/sign-in", data={"email": user.email, "password": "wrong guess",
+                                              "csrf_token": token}).status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+
+
+def test_unknown_page_is_html_and_unknown_api_path_is_problem_json(client):
+    """People get an HTML 404 page; API clients get problem+json."""
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.content_type.startswith("text/html")
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.content_type == "application/problem+json"
