@@ -144,21 +144,22 @@ def build_day(region: Region, day: date, pins: dict[int, int] | None = None,
         start, end = windows.get(booking.id, (booking.starts_at, booking.ends_at))
         pin = pins.get(booking.id)
         visits.append(Visit(
-            visit_id(booking.id), i,
-            (TimeWindow(max(0, local_seconds(origin, start)), max(0, local_seconds(origin, end))),),
-            service, REQUIRED_SKILLS, _priority(booking, day),
-            technician_key(pin) if pin in on_shift_ids else None))
+            id=visit_id(booking.id), location=i,
+            time_windows=(TimeWindow(max(0, local_seconds(origin, start)), max(0, local_seconds(origin, end))),),
+            service_duration=service, required_skills=REQUIRED_SKILLS, priority=_priority(booking, day),
+            pinned_technician=technician_key(pin) if pin in on_shift_ids else None))
     techs, shifts = [], {}
     for j, (tech, shift) in enumerate(on_shift):
         begin = local_seconds(origin, local_to_utc(day, shift.starts, zone))
         finish = local_seconds(origin, local_to_utc(day, shift.ends, zone))
         shifts[tech.id] = (begin, finish)
-        techs.append(CoreTechnician(technician_key(tech.id), len(bookings) + j, TimeWindow(begin, finish),
-                                    skills=frozenset(tech.skills or ()), max_visits=tech.max_visits))
-    core_labs = [CoreLab(lab_key(lab.id), len(bookings) + len(on_shift) + k,
-                         local_seconds(origin, local_to_utc(day, lab.cutoff, zone)))
+        techs.append(CoreTechnician(id=technician_key(tech.id), start_location=len(bookings) + j,
+                                    shift=TimeWindow(begin, finish), skills=frozenset(tech.skills or ()),
+                                    max_visits=tech.max_visits))
+    core_labs = [CoreLab(id=lab_key(lab.id), location=len(bookings) + len(on_shift) + k,
+                         cutoff=local_seconds(origin, local_to_utc(day, lab.cutoff, zone)))
                  for k, lab in enumerate(labs)]
-    problem = DispatchProblem(tuple(visits), tuple(techs), matrix, tuple(core_labs))
+    problem = DispatchProblem(visits=tuple(visits), technicians=tuple(techs), matrix=matrix, labs=tuple(core_labs))
     return DayData(region, day, origin, bookings, [t for t, _ in on_shift], labs, shifts, problem, source, points)
 
 
