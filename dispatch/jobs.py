@@ -154,10 +154,15 @@ def _enqueue_rq(job: DispatchJob) -> None:
         fail(job.id, f"could not queue the job: {reason(exc)}")
 
 
-def _worker_app() -> Flask:
-    from booking import create_app
+_worker: list[Flask] = []  # the worker process's app, built by its first job
 
-    return create_app()
+
+def _worker_app() -> Flask:
+    if not _worker:
+        from booking import create_app
+
+        _worker.append(create_app())
+    return _worker[0]
 
 
 def run_rq_job(job_id: str) -> None:

@@ -85,3 +85,27 @@ def test_unreachable_redis_fails_the_job_with_a_reason(app, client, coordinator,
     with app.app_context():
         job = db.session.get(DispatchJob, response.json["id"])
         assert job.status == "failed" and job.error.startswith("could not queue the job")
+
+
+def test_documented_worker_command_solves_the_job(app, client, coordinator, field, rq_app):
+    """`rq worker <queue> --burst --url $REDIS_URL`, a separate process with the app's environment, solves it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    connection, name = rq_app
+    field.technician()
+    field.booking(hour=12)
+    response = client.post("/api/v1/dispatch/plans", headers=coordinator,
+                           json={"date": field.day.isoformat(), "region_id": field.region_id, "time_limit": 1})
+    job_id = response.json["id"]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "worker-test-key",
+           "LABVISIT_CONFIG": "config.Config", "PYTHONPATH": str(root)}
+    worker = Path(sys.executable).with_name("rq")
+    result = subprocess.run([str(worker), "worker", name, "--burst", "--url", REDIS_URL], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    body = client.get(f"/api/v1/dispatch/jobs/{job_id}", headers=coordinator).json
+    assert body["status"] == "succeeded" and body["summary"]["served"] == 1, body
