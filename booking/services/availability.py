@@ -106,6 +106,13 @@ def region_openings(region: Region, first: date, last: date) -> list[Opening]:
     return out
 
 
+def site_openings(site: Site, first: date, last: date) -> list[Opening]:
+    """Arrival windows at a home or office that the region still has room for and the fleet can serve."""
+    from dispatch.fleet import servable_openings  # dispatch checks insertion into the day's routes
+
+    return servable_openings(site, region_openings(site.region, first, last))
+
+
 def visit_site(patient: Patient, kind: str) -> Site:
     """The patient's home or office and the region that serves it.
 
@@ -204,11 +211,8 @@ def availability(patient: Patient, kind: str, first: date, last: date, center_id
     elif kind in ("home", "office"):
         site = visit_site(patient, kind)
         check_range(first, last, site.region.time_zone)
-        from dispatch.fleet import servable_openings  # dispatch: only windows the fleet can serve
-
-        openings = servable_openings(site, region_openings(site.region, first, last))
         result.update(time_zone=site.region.time_zone, region=region_ref(site.region),
-                      openings=opening_views(openings, site.region.time_zone))
+                      openings=opening_views(site_openings(site, first, last), site.region.time_zone))
     else:
         check_range(first, last, patient.time_zone)
         result.update(provider=provider_of(patient), notice=PROVIDER_NOTICE)

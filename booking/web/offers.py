@@ -81,7 +81,7 @@ def mobile_offer(patient: Patient, kind: str, wanted: date | None) -> tuple[Offe
     """
     site = av.visit_site(patient, kind)
     first = today_at(site.region.time_zone)
-    openings = av.region_openings(site.region, first, first + timedelta(days=DAYS_SHOWN - 1))
+    openings = av.site_openings(site, first, first + timedelta(days=DAYS_SHOWN - 1))
     return _offer(openings, patient.time_zone, site.region.time_zone, wanted), site
 
 
