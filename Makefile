@@ -24,7 +24,7 @@ demo: db-upgrade
 	$(BIN)/flask demo load
 
 run: demo
-	@echo "labvisit is serving on http://127.0.0.1:$(PORT)/ (API: /api/v1, OpenAPI: /api/openapi.json)"
+	@echo "labvisit is serving on http://127.0.0.1:$(PORT)/ (sign-in page; API: /api/v1, OpenAPI: /api/openapi.json)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing and we may (root + apt).
@@ -43,6 +43,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_slots.py
 	$(BIN)/python benchmarks/bench_booking.py
+	$(BIN)/python benchmarks/bench_insertion.py --with-db
+	$(BIN)/python benchmarks/bench_dispatch_day.py --time-limit 30
 	$(BIN)/python -m dispatch.bench compare
 	$(BIN)/python -m dispatch.bench scaling
 

@@ -131,6 +131,21 @@ def load_dispatch_demo(seed: int = 7) -> str:
         db.session.flush()
         booked += sum(_book(rng, coordinator, p, region, day) for p in patients)
     db.session.commit()
+    published = _publish_first_day(region, days[0], seed)
     return (f"dispatch: {len(TECHNICIANS)} technicians (tech1…tech{len(TECHNICIANS)}@{DEMO_DOMAIN}, password "
             f"'{DEMO_PASSWORD}'), {len(LABS)} labs, {booked} home/office visits on {days[0]}…{days[-1]}; "
-            f"try: flask dispatch plan --date {days[0]}")
+            f"{published}; try: flask dispatch plan --date {days[1]}")
+
+
+def _publish_first_day(region: Region, day, seed: int) -> str:
+    """Plan and publish the first demo day, so technicians and patients see routes at once."""
+    from dispatch.models import DispatchPlan
+    from dispatch.plans import publish
+    from dispatch.service import plan_day
+
+    version = plan_day(region, day, time_limit=5, seed=seed, source="solve")
+    db.session.commit()
+    plan = db.session.get(DispatchPlan, version.plan_id)
+    publish(plan, None, plan.revision)
+    db.session.commit()
+    return f"the plan for {day} is published ({version.stats['served']}/{version.stats['visits']} visits routed)"
