@@ -51,14 +51,16 @@ def improve_by_parts(problem: DispatchProblem, plan: Plan, clock: Clock, seed: i
             budget = min(MAX_PART_SECONDS, (clock.remaining() - 0.5) / (len(groups) - number))
             if budget < MIN_PART_SECONDS:
                 break
-            extra = idle[IDLE_PER_PART * number: IDLE_PER_PART * (number + 1)]
+            extra = idle[IDLE_PER_PART * number : IDLE_PER_PART * (number + 1)]
             _improve_group(problem, routes, group, extra, budget, rng.randrange(2**31), solve_part)
         passes += 1
     return replace(
         plan,
         routes=tuple(routes[t.id] for t in problem.technicians if t.id in routes),
         objective=sum(route_cost(problem, r) for r in routes.values()),
-        stats=replace(plan.stats, phases=plan.stats.phases + (f"{passes} passes of re-solving route groups",)),
+        stats=replace(
+            plan.stats, phases=plan.stats.phases + (f"{passes} passes of re-solving route groups",)
+        ),
     )
 
 

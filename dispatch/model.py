@@ -81,7 +81,7 @@ class Visit:
             f"Visit {self.id}: time_windows must be TimeWindow objects.",
         )
         ordered = sorted(self.time_windows, key=lambda w: w.start)
-        for first, second in zip(ordered, ordered[1:]):
+        for first, second in zip(ordered, ordered[1:], strict=False):
             _require(
                 first.end < second.start,
                 f"Visit {self.id}: time windows {first} and {second} overlap.",
@@ -142,9 +142,7 @@ class Technician:
     breaks: tuple[Break, ...] = ()
 
     def __post_init__(self) -> None:
-        _require(
-            isinstance(self.id, str) and self.id != "", "Technician.id must be a non-empty str."
-        )
+        _require(isinstance(self.id, str) and self.id != "", "Technician.id must be a non-empty str.")
         object.__setattr__(self, "skills", frozenset(self.skills))
         object.__setattr__(self, "breaks", tuple(self.breaks))
         _require_int(self.start_location, f"Technician {self.id}: start_location")

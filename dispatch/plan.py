@@ -8,7 +8,7 @@ they were solved from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Route:
         return [stop.visit_id for stop in self.stops]
 
 
-class UnassignedReason(str, Enum):
+class UnassignedReason(StrEnum):
     """Why a visit is not in the plan, computed from the data alone."""
 
     NO_SKILL = "no_skill"

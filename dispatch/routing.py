@@ -131,7 +131,7 @@ class RoutingModel:
         for node, visit in enumerate(self.visits):
             cumul = self.time.CumulVar(self.manager.NodeToIndex(node))
             cumul.SetRange(visit.time_windows[0].start, visit.time_windows[-1].end)
-            for before, after in zip(visit.time_windows, visit.time_windows[1:]):
+            for before, after in zip(visit.time_windows, visit.time_windows[1:], strict=False):
                 cumul.RemoveInterval(before.end + 1, after.start - 1)
         for number, vehicle in enumerate(self.vehicles):
             shift = vehicle.technician.shift
@@ -161,8 +161,11 @@ class RoutingModel:
             intervals = []
             for k, brk in enumerate(tech.breaks):
                 name = f"break-{number}-{k}"
-                intervals.append(solver.FixedDurationIntervalVar(
-                    brk.window.start, brk.window.end - brk.duration, brk.duration, False, name))
+                intervals.append(
+                    solver.FixedDurationIntervalVar(
+                        brk.window.start, brk.window.end - brk.duration, brk.duration, False, name
+                    )
+                )
                 self.break_vehicle[name] = number
             if intervals:
                 self.time.SetBreakIntervalsOfVehicle(intervals, number, transits)
@@ -182,7 +185,8 @@ class RoutingModel:
             unlimited = sum(values)
             callback = self.routing.RegisterUnaryTransitVector(values)
             self.routing.AddDimensionWithVehicleCapacity(
-                callback, 0, [unlimited if c is None else c for c in caps], True, name)
+                callback, 0, [unlimited if c is None else c for c in caps], True, name
+            )
 
     def _add_allowed_vehicles(self) -> None:
         everyone = len(self.vehicles)
@@ -200,7 +204,9 @@ class RoutingModel:
         multiplier = _priority_multipliers([v.priority for v in self.visits])
         penalties = [base * multiplier[v.priority] for v in self.visits]
         if sum(penalties) * 2 >= MAX_OBJECTIVE:
-            penalties = [min(base * v.priority, MAX_OBJECTIVE // (4 * max(1, len(self.visits)))) for v in self.visits]
+            penalties = [
+                min(base * v.priority, MAX_OBJECTIVE // (4 * max(1, len(self.visits)))) for v in self.visits
+            ]
         for node, penalty in enumerate(penalties):
             self.routing.AddDisjunction([self.manager.NodeToIndex(node)], penalty)
         # Any plan cheaper than one penalty serves every routed visit.

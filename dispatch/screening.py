@@ -42,23 +42,27 @@ def _candidates(problem: DispatchProblem, visit: Visit) -> tuple[list[Technician
     in_shift = [t for t in skilled if _overlaps_shift(visit, t)]
     if not in_shift:
         return [], Unassigned(
-            visit.id, UnassignedReason.OUTSIDE_SHIFT,
+            visit.id,
+            UnassignedReason.OUTSIDE_SHIFT,
             f"No eligible technician's shift overlaps any time window of visit {visit.id}.",
         )
     reachable = [t for t in in_shift if can_reach(problem, t, visit)]
     if not reachable:
         return [], Unassigned(
-            visit.id, UnassignedReason.UNREACHABLE,
+            visit.id,
+            UnassignedReason.UNREACHABLE,
             f"No eligible technician can reach visit {visit.id} within a window and still "
             "finish the shift" + (" after a lab drop before its cutoff." if problem.labs else "."),
         )
     roomy = [
-        t for t in reachable
+        t
+        for t in reachable
         if (t.capacity is None or visit.demand <= t.capacity) and (t.max_visits is None or t.max_visits > 0)
     ]
     if not roomy:
         return [], Unassigned(
-            visit.id, UnassignedReason.NO_CAPACITY,
+            visit.id,
+            UnassignedReason.NO_CAPACITY,
             f"Visit {visit.id} needs more capacity or visit slots than any eligible technician has.",
         )
     return roomy, None
@@ -68,8 +72,10 @@ def _skill_message(problem: DispatchProblem, visit: Visit) -> str:
     if not problem.technicians:
         return f"No technician is on shift for visit {visit.id}."
     if visit.pinned_technician is not None:
-        return (f"Visit {visit.id} is pinned to {visit.pinned_technician}, who lacks "
-                f"{sorted(visit.required_skills - problem.technician(visit.pinned_technician).skills)}.")
+        return (
+            f"Visit {visit.id} is pinned to {visit.pinned_technician}, who lacks "
+            f"{sorted(visit.required_skills - problem.technician(visit.pinned_technician).skills)}."
+        )
     return f"No technician has all of {sorted(visit.required_skills)} for visit {visit.id}."
 
 

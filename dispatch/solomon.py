@@ -57,7 +57,7 @@ def read_instance(path: str | Path) -> Instance:
         vehicle_at = next(i for i, f in enumerate(lines) if f[0].upper() == "VEHICLE")
         vehicles, capacity = int(lines[vehicle_at + 2][0]), int(lines[vehicle_at + 2][1])
         customer_at = next(i for i, f in enumerate(lines) if f[0].upper() == "CUSTOMER")
-        rows = [f for f in lines[customer_at + 1:] if f[0].lstrip("-").isdigit()]
+        rows = [f for f in lines[customer_at + 1 :] if f[0].lstrip("-").isdigit()]
         customers = tuple(Customer(*(int(v) for v in row[:7])) for row in rows)
     except (StopIteration, IndexError, ValueError, TypeError) as error:
         raise ValueError(f"{path}: not a Solomon-format instance ({error}).") from error
@@ -89,7 +89,8 @@ def to_problem(instance: Instance, matrix: list[list[int]] | None = None) -> Dis
             service_duration=SCALE * c.service,
             demand=c.demand,
         )
-        for i, c in enumerate(instance.customers) if i > 0
+        for i, c in enumerate(instance.customers)
+        if i > 0
     ]
     shift = TimeWindow(SCALE * depot.ready, SCALE * depot.due)
     technicians = [

@@ -87,9 +87,11 @@ def _initial_routes_by_technician(
             raise ValueError(
                 f"initial_routes has {len(initial_routes)} routes for {len(problem.technicians)} technicians."
             )
-        pairs = [(t.id, r) for t, r in zip(problem.technicians, initial_routes)]
+        pairs = [(t.id, r) for t, r in zip(problem.technicians, initial_routes, strict=False)]
     else:
-        raise ValueError("initial_routes must map technician ids to visit ids, or list one route per technician.")
+        raise ValueError(
+            "initial_routes must map technician ids to visit ids, or list one route per technician."
+        )
     routes = {}
     for technician_id, visit_ids in pairs:
         if isinstance(visit_ids, str) or not isinstance(visit_ids, Sequence):
@@ -108,7 +110,9 @@ def _empty_plan(unassigned: list[Unassigned], clock: Clock, status: str) -> Plan
     )
 
 
-def read_plan(model: RoutingModel, outcome: SearchOutcome, screened_out: list[Unassigned], clock: Clock) -> Plan:
+def read_plan(
+    model: RoutingModel, outcome: SearchOutcome, screened_out: list[Unassigned], clock: Clock
+) -> Plan:
     """Turn the search's best assignment into a :class:`Plan`."""
     problem = model.problem
     routes = []
@@ -120,16 +124,21 @@ def read_plan(model: RoutingModel, outcome: SearchOutcome, screened_out: list[Un
                 routes.append(route)
     served = {stop.visit_id for route in routes for stop in route.stops}
     dropped = [
-        Unassigned(v.id, UnassignedReason.NO_CAPACITY,
-                   f"Visit {v.id} could be served alone, but no eligible technician's day has room for it.")
-        for v in model.visits if v.id not in served
+        Unassigned(
+            v.id,
+            UnassignedReason.NO_CAPACITY,
+            f"Visit {v.id} could be served alone, but no eligible technician's day has room for it.",
+        )
+        for v in model.visits
+        if v.id not in served
     ]
     by_id = {u.visit_id: u for u in screened_out + dropped}
     unassigned = tuple(by_id[v.id] for v in problem.visits if v.id in by_id)
     objective = sum(_route_cost(problem, r) for r in routes)
     if problem.balance_coefficient and routes:
         objective += problem.balance_coefficient * (
-            max(r.end_time for r in routes) - min(r.start_time for r in routes))
+            max(r.end_time for r in routes) - min(r.start_time for r in routes)
+        )
     return Plan(
         routes=tuple(routes),
         unassigned=unassigned,
@@ -175,7 +184,11 @@ def _read_route(model: RoutingModel, assignment, number: int, breaks: list[Sched
     while not routing.IsEnd(index):
         visit = model.visits[manager.IndexToNode(index)]
         start = assignment.Value(time_dim.CumulVar(index))
-        arrival = departure + problem.matrix.duration(location, visit.location) + _break_time(breaks, departure, start)
+        arrival = (
+            departure
+            + problem.matrix.duration(location, visit.location)
+            + _break_time(breaks, departure, start)
+        )
         stops.append(Stop(visit.id, min(arrival, start), start, start + visit.service_duration))
         travel_time += problem.matrix.duration(location, visit.location)
         distance += problem.matrix.distance(location, visit.location)

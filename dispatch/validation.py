@@ -38,10 +38,14 @@ def validate(problem: DispatchProblem, plan: Plan) -> list[Violation]:
     seen_technicians: set[str] = set()
     for route in plan.routes:
         if not problem.has_technician(route.technician_id):
-            violations.append(Violation("unknown_technician", f"Route for unknown technician {route.technician_id!r}."))
+            violations.append(
+                Violation("unknown_technician", f"Route for unknown technician {route.technician_id!r}.")
+            )
             continue
         if route.technician_id in seen_technicians:
-            violations.append(Violation("duplicate_route", f"Technician {route.technician_id} has two routes."))
+            violations.append(
+                Violation("duplicate_route", f"Technician {route.technician_id} has two routes.")
+            )
         seen_technicians.add(route.technician_id)
         violations.extend(_check_route(problem, route))
     return violations
@@ -67,7 +71,9 @@ def _check_accounting(problem: DispatchProblem, plan: Plan) -> list[Violation]:
             violations.append(Violation("duplicate_visit", f"Visit {visit_id} appears {count} times."))
     for visit in problem.visits:
         if visit.id not in counts:
-            violations.append(Violation("missing_visit", f"Visit {visit.id} is neither routed nor unassigned."))
+            violations.append(
+                Violation("missing_visit", f"Visit {visit.id} is neither routed nor unassigned.")
+            )
     return violations
 
 
@@ -95,7 +101,9 @@ def _check_eligibility(problem: DispatchProblem, tech: Technician, route: Route)
             )
         if visit.pinned_technician is not None and visit.pinned_technician != tech.id:
             violations.append(
-                Violation("pin", f"Visit {visit.id} is pinned to {visit.pinned_technician}, routed to {tech.id}.")
+                Violation(
+                    "pin", f"Visit {visit.id} is pinned to {visit.pinned_technician}, routed to {tech.id}."
+                )
             )
     return violations
 
@@ -136,11 +144,16 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
     violations = []
     if route.start_time < tech.shift.start:
         violations.append(
-            Violation("shift", f"{tech.id} leaves at {route.start_time}, before the shift starts at {tech.shift.start}.")
+            Violation(
+                "shift",
+                f"{tech.id} leaves at {route.start_time}, before the shift starts at {tech.shift.start}.",
+            )
         )
     if route.end_time > tech.shift.end:
         violations.append(
-            Violation("shift", f"{tech.id} is back at {route.end_time}, after the shift ends at {tech.shift.end}.")
+            Violation(
+                "shift", f"{tech.id} is back at {route.end_time}, after the shift ends at {tech.shift.end}."
+            )
         )
     location, departure = tech.start_location, route.start_time
     travel_time = distance = 0
@@ -152,21 +165,32 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
         violations += _check_leg(route, f"reaching {visit.id}", departure, stop.start_of_service, travel)
         if not (departure <= stop.arrival <= stop.start_of_service):
             violations.append(
-                Violation("travel", f"{visit.id}: arrival {stop.arrival} is not between the previous departure "
-                          f"{departure} and the start of service {stop.start_of_service}.")
+                Violation(
+                    "travel",
+                    f"{visit.id}: arrival {stop.arrival} is not between the previous departure "
+                    f"{departure} and the start of service {stop.start_of_service}.",
+                )
             )
         if visit.window_at(stop.start_of_service) is None:
             violations.append(
-                Violation("time_window", f"{visit.id}: service starts at {stop.start_of_service}, outside "
-                          f"{[(w.start, w.end) for w in visit.time_windows]}.")
+                Violation(
+                    "time_window",
+                    f"{visit.id}: service starts at {stop.start_of_service}, outside "
+                    f"{[(w.start, w.end) for w in visit.time_windows]}.",
+                )
             )
         if stop.departure != stop.start_of_service + visit.service_duration:
             violations.append(
-                Violation("service", f"{visit.id}: departs at {stop.departure}, service of "
-                          f"{visit.service_duration} from {stop.start_of_service} ends later or earlier.")
+                Violation(
+                    "service",
+                    f"{visit.id}: departs at {stop.departure}, service of "
+                    f"{visit.service_duration} from {stop.start_of_service} ends later or earlier.",
+                )
             )
         location, departure = visit.location, stop.departure
-    lab_violations, location, departure, lab_travel, lab_distance = _check_lab(problem, route, stops, location, departure)
+    lab_violations, location, departure, lab_travel, lab_distance = _check_lab(
+        problem, route, stops, location, departure
+    )
     violations += lab_violations
     travel_time += lab_travel
     distance += lab_distance
@@ -176,11 +200,16 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
         distance += problem.matrix.distance(location, tech.end_location)
         violations += _check_leg(route, "returning to the end location", departure, route.end_time, travel)
     elif route.end_time < departure:
-        violations.append(Violation("travel", f"{tech.id}: route ends at {route.end_time} before its last departure."))
+        violations.append(
+            Violation("travel", f"{tech.id}: route ends at {route.end_time} before its last departure.")
+        )
     if (route.travel_time, route.distance) != (travel_time, distance):
         violations.append(
-            Violation("accounting", f"{tech.id}: reports travel {route.travel_time} and distance {route.distance}, "
-                      f"the data give {travel_time} and {distance}.")
+            Violation(
+                "accounting",
+                f"{tech.id}: reports travel {route.travel_time} and distance {route.distance}, "
+                f"the data give {travel_time} and {distance}.",
+            )
         )
     return violations
 
@@ -189,21 +218,48 @@ def _check_lab(problem: DispatchProblem, route: Route, stops: list, location: in
     """The lab drop after the last visit, when the problem has labs."""
     if not problem.labs or not stops:
         if route.lab_drop is not None and not problem.labs:
-            return [Violation("lab", f"{route.technician_id}: a lab drop in a problem without labs.")], location, departure, 0, 0
+            return (
+                [Violation("lab", f"{route.technician_id}: a lab drop in a problem without labs.")],
+                location,
+                departure,
+                0,
+                0,
+            )
         return [], location, departure, 0, 0
     if route.lab_drop is None:
-        return [Violation("lab", f"{route.technician_id}: the route has visits but no lab drop.")], location, departure, 0, 0
+        return (
+            [Violation("lab", f"{route.technician_id}: the route has visits but no lab drop.")],
+            location,
+            departure,
+            0,
+            0,
+        )
     if route.lab_drop.lab_id not in {lab.id for lab in problem.labs}:
-        return [Violation("lab", f"{route.technician_id}: unknown lab {route.lab_drop.lab_id!r}.")], location, departure, 0, 0
+        return (
+            [Violation("lab", f"{route.technician_id}: unknown lab {route.lab_drop.lab_id!r}.")],
+            location,
+            departure,
+            0,
+            0,
+        )
     lab = problem.lab(route.lab_drop.lab_id)
     travel = problem.matrix.duration(location, lab.location)
     violations = _check_leg(route, f"reaching lab {lab.id}", departure, route.lab_drop.arrival, travel)
     if route.lab_drop.arrival > lab.cutoff:
         violations.append(
-            Violation("lab", f"{route.technician_id}: reaches lab {lab.id} at {route.lab_drop.arrival}, "
-                      f"after its cutoff {lab.cutoff}.")
+            Violation(
+                "lab",
+                f"{route.technician_id}: reaches lab {lab.id} at {route.lab_drop.arrival}, "
+                f"after its cutoff {lab.cutoff}.",
+            )
         )
-    return (violations, lab.location, route.lab_drop.arrival, travel, problem.matrix.distance(location, lab.location))
+    return (
+        violations,
+        lab.location,
+        route.lab_drop.arrival,
+        travel,
+        problem.matrix.distance(location, lab.location),
+    )
 
 
 def _check_breaks(problem: DispatchProblem, tech: Technician, route: Route) -> list[Violation]:
@@ -211,19 +267,27 @@ def _check_breaks(problem: DispatchProblem, tech: Technician, route: Route) -> l
     if not route.stops:
         return []
     if len(route.breaks) != len(tech.breaks):
-        return [Violation("break", f"{tech.id}: {len(route.breaks)} breaks scheduled, the shift has {len(tech.breaks)}.")]
+        return [
+            Violation(
+                "break", f"{tech.id}: {len(route.breaks)} breaks scheduled, the shift has {len(tech.breaks)}."
+            )
+        ]
     violations = []
     scheduled = sorted(route.breaks, key=lambda b: b.start)
-    for brk, taken in zip(tech.breaks, scheduled):
+    for brk, taken in zip(tech.breaks, scheduled, strict=True):
         if taken.end - taken.start != brk.duration:
             violations.append(Violation("break", f"{tech.id}: break {taken} should last {brk.duration}."))
         if taken.start < brk.window.start or taken.end > brk.window.end:
-            violations.append(Violation("break", f"{tech.id}: break {taken} is outside its window {brk.window}."))
-    for first, second in zip(scheduled, scheduled[1:]):
+            violations.append(
+                Violation("break", f"{tech.id}: break {taken} is outside its window {brk.window}.")
+            )
+    for first, second in zip(scheduled, scheduled[1:], strict=False):
         if second.start < first.end:
             violations.append(Violation("break", f"{tech.id}: breaks {first} and {second} overlap."))
     for taken in scheduled:
         for stop in route.stops:
             if taken.start < stop.departure and stop.start_of_service < taken.end:
-                violations.append(Violation("break", f"{tech.id}: break {taken} overlaps the service of {stop.visit_id}."))
+                violations.append(
+                    Violation("break", f"{tech.id}: break {taken} overlaps the service of {stop.visit_id}.")
+                )
     return violations

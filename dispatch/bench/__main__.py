@@ -19,7 +19,7 @@ import json
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dispatch.bench.checker import CheckResult, check_solution
@@ -49,9 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("instances", nargs="*", default=list(DEFAULT_COMPARE))
     compare.add_argument("--time-limit", type=float, default=10.0)
     compare.add_argument("--seed", type=int, default=0)
-    compare.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of ours,pyvrp,vroom")
-    compare.add_argument("--at-vroom-time", action="store_true",
-                         help="also run ours with VROOM's own wall time as its limit")
+    compare.add_argument(
+        "--solvers", default=",".join(SOLVERS), help="comma-separated subset of ours,pyvrp,vroom"
+    )
+    compare.add_argument(
+        "--at-vroom-time", action="store_true", help="also run ours with VROOM's own wall time as its limit"
+    )
     compare.set_defaults(command=command_compare)
     scaling = commands.add_parser("scaling", help="time to first feasible plan and gap as size grows")
     scaling.add_argument("instances", nargs="*", default=list(DEFAULT_SCALING))
@@ -63,9 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _header(args: argparse.Namespace, what: str) -> None:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"# {what}, {stamp}, time limit {args.time_limit:g} s, seed {args.seed}, "
-          f"{platform.machine()} Python {platform.python_version()}, argv: {' '.join(sys.argv[1:])}")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"# {what}, {stamp}, time limit {args.time_limit:g} s, seed {args.seed}, "
+        f"{platform.machine()} Python {platform.python_version()}, argv: {' '.join(sys.argv[1:])}"
+    )
 
 
 def command_solve(args: argparse.Namespace) -> int:
@@ -77,9 +82,16 @@ def command_solve(args: argparse.Namespace) -> int:
         args.out.write_text(json.dumps({"routes": run.routes}) + "\n")
     bks = best_known(path)
     gap = gap_percent(check.distance, bks)
-    print(f"{path.stem}: distance {check.distance:.1f}, vehicles {check.vehicles}, "
-          + (f"gap {gap:+.2f}% to BKS {bks.distance:.1f} ({bks.vehicles} vehicles), " if bks else "no BKS listed, ")
-          + f"wall {run.wall_time:.1f} s, " + ("feasible" if check.feasible else f"INFEASIBLE: {check.problems[:5]}"))
+    print(
+        f"{path.stem}: distance {check.distance:.1f}, vehicles {check.vehicles}, "
+        + (
+            f"gap {gap:+.2f}% to BKS {bks.distance:.1f} ({bks.vehicles} vehicles), "
+            if bks
+            else "no BKS listed, "
+        )
+        + f"wall {run.wall_time:.1f} s, "
+        + ("feasible" if check.feasible else f"INFEASIBLE: {check.problems[:5]}")
+    )
     return 0 if check.feasible else 1
 
 
@@ -95,8 +107,14 @@ def _run(solver: str, instance, time_limit: float | None, seed: int) -> Run:
 
 def _cell(instance, path: Path, run: Run) -> Cell:
     check: CheckResult = check_solution(instance, run.routes)
-    return Cell(check.distance, gap_percent(check.distance, best_known(path)), check.vehicles,
-                run.wall_time, check.feasible, run.first_feasible)
+    return Cell(
+        check.distance,
+        gap_percent(check.distance, best_known(path)),
+        check.vehicles,
+        run.wall_time,
+        check.feasible,
+        run.first_feasible,
+    )
 
 
 def command_compare(args: argparse.Namespace) -> int:
@@ -117,7 +135,11 @@ def command_compare(args: argparse.Namespace) -> int:
                 limit = max(0.5, cells["vroom"].wall_time)
                 cells["ours@vroom"] = _cell(instance, path, run_ours(instance, limit, args.seed))
         rows.append((path.stem, instance.size, best_known(path), cells))
-        print(f"done {path.stem}: " + ", ".join(f"{s} {c.short()}" for s, c in cells.items()), file=sys.stderr, flush=True)
+        print(
+            f"done {path.stem}: " + ", ".join(f"{s} {c.short()}" for s, c in cells.items()),
+            file=sys.stderr,
+            flush=True,
+        )
     print(format_table(rows, columns))
     return 0 if all(c.feasible for _, _, _, cells in rows for c in cells.values()) else 1
 

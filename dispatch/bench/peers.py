@@ -24,13 +24,24 @@ def run_pyvrp(instance: Instance, time_limit: float, seed: int = 0) -> Run:
     data = pyvrp.ProblemData(
         locations=[pyvrp.Location(c.x, c.y) for c in instance.customers],
         clients=[
-            pyvrp.Client(location=i, delivery=[c.demand], service_duration=10 * c.service,
-                         tw_early=10 * c.ready, tw_late=10 * c.due)
+            pyvrp.Client(
+                location=i,
+                delivery=[c.demand],
+                service_duration=10 * c.service,
+                tw_early=10 * c.ready,
+                tw_late=10 * c.due,
+            )
             for i, c in enumerate(customers, start=1)
         ],
         depots=[pyvrp.Depot(location=0, tw_early=10 * depot.ready, tw_late=10 * depot.due)],
-        vehicle_types=[pyvrp.VehicleType(num_available=instance.vehicles, capacity=[instance.capacity],
-                                         tw_early=10 * depot.ready, tw_late=10 * depot.due)],
+        vehicle_types=[
+            pyvrp.VehicleType(
+                num_available=instance.vehicles,
+                capacity=[instance.capacity],
+                tw_early=10 * depot.ready,
+                tw_late=10 * depot.due,
+            )
+        ],
         distance_matrices=[matrix],
         duration_matrices=[matrix],
     )
@@ -54,13 +65,24 @@ def run_vroom(instance: Instance, time_limit: float | None = None, seed: int = 0
     started = time.monotonic()
     depot, *customers = instance.customers
     problem = vroom.Input()
-    problem.set_durations_matrix(profile="car", matrix_input=np.array(distance_matrix(instance), dtype=np.uint32))
+    problem.set_durations_matrix(
+        profile="car", matrix_input=np.array(distance_matrix(instance), dtype=np.uint32)
+    )
     window = vroom.TimeWindow(10 * depot.ready, 10 * depot.due)
     for k in range(instance.vehicles):
-        problem.add_vehicle(vroom.Vehicle(k + 1, start=0, end=0, capacity=[instance.capacity], time_window=window))
+        problem.add_vehicle(
+            vroom.Vehicle(k + 1, start=0, end=0, capacity=[instance.capacity], time_window=window)
+        )
     for i, c in enumerate(customers, start=1):
-        problem.add_job(vroom.Job(c.number, location=i, default_service=10 * c.service, delivery=[c.demand],
-                                  time_windows=[vroom.TimeWindow(10 * c.ready, 10 * c.due)]))
+        problem.add_job(
+            vroom.Job(
+                c.number,
+                location=i,
+                default_service=10 * c.service,
+                delivery=[c.demand],
+                time_windows=[vroom.TimeWindow(10 * c.ready, 10 * c.due)],
+            )
+        )
     timeout = timedelta(seconds=time_limit) if time_limit else None
     solution = problem.solve(exploration_level=5, nb_threads=2, timeout=timeout)
     wall = time.monotonic() - started

@@ -45,20 +45,31 @@ def format_table(rows, solvers: list[str], first_feasible: bool = False) -> str:
             if cell is None:
                 line += ["-"] * 5
                 continue
-            line += [f"{cell.distance:.1f}", _fmt_gap(cell.gap), str(cell.vehicles), f"{cell.wall_time:.1f}",
-                     "yes" if cell.feasible else "NO"]
+            line += [
+                f"{cell.distance:.1f}",
+                _fmt_gap(cell.gap),
+                str(cell.vehicles),
+                f"{cell.wall_time:.1f}",
+                "yes" if cell.feasible else "NO",
+            ]
             if first_feasible and solver == "ours":
                 line.append("n/a" if cell.first_feasible is None else f"{cell.first_feasible:.2f}")
         lines.append("| " + " | ".join(line) + " |")
     lines.append("")
     for solver in solvers:
-        for label, keep in (("all", lambda s: True), ("n<=100", lambda s: s <= 100), ("n=200", lambda s: s == 200)):
+        for label, keep in (
+            ("all", lambda s: True),
+            ("n<=100", lambda s: s <= 100),
+            ("n=200", lambda s: s == 200),
+        ):
             picked = [cells[solver] for _, size, _, cells in rows if solver in cells and keep(size)]
             if not picked:
                 continue
             feasible = sum(c.feasible for c in picked)
-            lines.append(f"- {solver} [{label}]: mean gap {mean([c.gap for c in picked])}, "
-                         f"feasible {feasible}/{len(picked)}, mean wall {sum(c.wall_time for c in picked) / len(picked):.1f} s")
+            lines.append(
+                f"- {solver} [{label}]: mean gap {mean([c.gap for c in picked])}, "
+                f"feasible {feasible}/{len(picked)}, mean wall {sum(c.wall_time for c in picked) / len(picked):.1f} s"
+            )
     return "\n".join(lines)
 
 

@@ -21,7 +21,9 @@ class Run:
     first_feasible: float | None = None
 
 
-def run_ours(instance: Instance, time_limit: float, seed: int = 0, strategy: SearchStrategy | None = None) -> Run:
+def run_ours(
+    instance: Instance, time_limit: float, seed: int = 0, strategy: SearchStrategy | None = None
+) -> Run:
     started = time.monotonic()
     problem = to_problem(instance)
     # Converting the instance counts against the limit, as PyVRP's does.

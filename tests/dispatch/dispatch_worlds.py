@@ -19,11 +19,12 @@ def visit(visit_id: str, location: int, start: int = 0, end: int = 1000, service
     return Visit(visit_id, location, (TimeWindow(start, end),), service, **kwargs)
 
 
-def technician(tech_id: str = "t1", location: int = 0, start: int = 0, end: int = 1000, **kwargs) -> Technician:
+def technician(
+    tech_id: str = "t1", location: int = 0, start: int = 0, end: int = 1000, **kwargs
+) -> Technician:
     kwargs.setdefault("end_location", location)
     return Technician(tech_id, location, TimeWindow(start, end), **kwargs)
 
 
 def problem(visits, technicians, size: int = 10, **kwargs) -> DispatchProblem:
     return DispatchProblem(tuple(visits), tuple(technicians), line_matrix(size), **kwargs)
-

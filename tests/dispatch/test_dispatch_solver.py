@@ -115,7 +115,9 @@ def test_skill_sends_the_skilled_technician():
 
 def test_pin_overrides_the_cheaper_technician():
     """A visit pinned to the far technician is served by them."""
-    p = problem([visit("a", 1, pinned_technician="far"), visit("b", 0)], [technician("near", 0), technician("far", 9)])
+    p = problem(
+        [visit("a", 1, pinned_technician="far"), visit("b", 0)], [technician("near", 0), technician("far", 9)]
+    )
     plan = solve(p, LIMIT)
     assert plan.route_of("far").visit_ids == ["a"]
     assert plan.route_of("near").visit_ids == ["b"]
@@ -123,7 +125,9 @@ def test_pin_overrides_the_cheaper_technician():
 
 def test_pin_holds_when_warm_started_on_the_wrong_technician():
     """Initial routes that put a pinned visit on another technician do not move the pin."""
-    p = problem([visit("a", 1, pinned_technician="far"), visit("b", 0)], [technician("near", 0), technician("far", 9)])
+    p = problem(
+        [visit("a", 1, pinned_technician="far"), visit("b", 0)], [technician("near", 0), technician("far", 9)]
+    )
     plan = solve(p, LIMIT, initial_routes={"near": ["a", "b"]})
     assert plan.route_of("far").visit_ids == ["a"]
     assert plan.route_of("near").visit_ids == ["b"]
@@ -304,7 +308,8 @@ def test_warm_start_from_a_plan_keeps_its_quality(line_problem):
 def test_infeasible_warm_start_is_repaired_not_fatal():
     """A warm start that breaks a window is cut down and the visit re-inserted."""
     p = problem(
-        [visit("a", 3, start=0, end=40), visit("b", 1, start=60, end=70)], [technician(location=0, end_location=4)]
+        [visit("a", 3, start=0, end=40), visit("b", 1, start=60, end=70)],
+        [technician(location=0, end_location=4)],
     )
     plan = solve(p, LIMIT, initial_routes={"t1": ["b", "a", "unknown"]})
     assert plan.routes[0].visit_ids == ["a", "b"]
@@ -327,12 +332,24 @@ def test_time_limit_must_be_positive(line_problem, limit):
 def random_problem(n_visits: int, n_techs: int, seed: int) -> DispatchProblem:
     rng = random.Random(seed)
     points = [(50, 50)] + [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(n_visits)]
-    matrix = TravelMatrix([[int(((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 * 10) for bx, by in points] for ax, ay in points])
+    matrix = TravelMatrix(
+        [[int(((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 * 10) for bx, by in points] for ax, ay in points]
+    )
     visits = []
     for i in range(1, n_visits + 1):
         start = rng.randint(0, 8000)
-        visits.append(Visit(f"v{i}", i, (TimeWindow(start, start + rng.randint(300, 2000)),), 100, demand=rng.randint(1, 20)))
-    techs = [Technician(f"t{k}", 0, TimeWindow(0, 10000), end_location=0, capacity=200) for k in range(n_techs)]
+        visits.append(
+            Visit(
+                f"v{i}",
+                i,
+                (TimeWindow(start, start + rng.randint(300, 2000)),),
+                100,
+                demand=rng.randint(1, 20),
+            )
+        )
+    techs = [
+        Technician(f"t{k}", 0, TimeWindow(0, 10000), end_location=0, capacity=200) for k in range(n_techs)
+    ]
     return DispatchProblem(tuple(visits), tuple(techs), matrix, cost="distance")
 
 

@@ -34,8 +34,14 @@ def world():
             visit("d", 1, demand=2),
         ],
         [
-            technician("t1", 0, skills=frozenset({"x"}), max_visits=2, capacity=3,
-                       breaks=(Break(TimeWindow(50, 100), 10),)),
+            technician(
+                "t1",
+                0,
+                skills=frozenset({"x"}),
+                max_visits=2,
+                capacity=3,
+                breaks=(Break(TimeWindow(50, 100), 10),),
+            ),
             technician("t2", 9),
         ],
         labs=(Lab("lab", 0, 200),),
@@ -48,11 +54,20 @@ def plan():
     t1 = Route(
         "t1",
         (Stop("a", 10, 10, 15), Stop("b", 25, 30, 35)),
-        start_time=0, end_time=55, travel_time=40, distance=40,
-        lab_drop=LabDrop("lab", 55), breaks=(ScheduledBreak(60, 70),),
+        start_time=0,
+        end_time=55,
+        travel_time=40,
+        distance=40,
+        lab_drop=LabDrop("lab", 55),
+        breaks=(ScheduledBreak(60, 70),),
     )
     t2 = Route(
-        "t2", (Stop("c", 10, 10, 15),), start_time=0, end_time=185, travel_time=180, distance=180,
+        "t2",
+        (Stop("c", 10, 10, 15),),
+        start_time=0,
+        end_time=185,
+        travel_time=180,
+        distance=180,
         lab_drop=LabDrop("lab", 95),
     )
     unassigned = (Unassigned("d", UnassignedReason.NO_CAPACITY, "full"),)
@@ -60,7 +75,9 @@ def plan():
 
 
 def with_route(plan, route):
-    return replace(plan, routes=tuple(route if r.technician_id == route.technician_id else r for r in plan.routes))
+    return replace(
+        plan, routes=tuple(route if r.technician_id == route.technician_id else r for r in plan.routes)
+    )
 
 
 def kinds(world, plan):
@@ -108,7 +125,9 @@ def test_leaving_before_the_shift_is_caught(world, plan):
 def test_missing_skill_is_caught(world, plan):
     """a needs skill x, which t2 lacks."""
     t1, t2 = plan.routes
-    broken = replace(plan, routes=(replace(t1, stops=t1.stops[1:]), replace(t2, stops=(Stop("a", 80, 80, 85),) + t2.stops)))
+    broken = replace(
+        plan, routes=(replace(t1, stops=t1.stops[1:]), replace(t2, stops=(Stop("a", 80, 80, 85),) + t2.stops))
+    )
     assert "skill" in kinds(world, broken)
 
 
@@ -153,7 +172,11 @@ def test_forgotten_visit_is_caught(world, plan):
 def test_unknown_ids_are_caught(world, plan):
     """Visits and technicians must exist in the problem."""
     ghost = Route("ghost", (), 0, 0, 0, 0)
-    broken = replace(plan, routes=plan.routes + (ghost,), unassigned=plan.unassigned + (Unassigned("zz", UnassignedReason.NO_SKILL, "x"),))
+    broken = replace(
+        plan,
+        routes=plan.routes + (ghost,),
+        unassigned=plan.unassigned + (Unassigned("zz", UnassignedReason.NO_SKILL, "x"),),
+    )
     assert {"unknown_technician", "unknown_visit"} <= kinds(world, broken)
 
 
@@ -176,9 +199,16 @@ def test_bad_breaks_are_caught(world, plan, breaks):
 def test_break_cannot_double_as_travel(world, plan):
     """A break between a and b leaves too little time to drive to b."""
     t1 = plan.route_of("t1")
-    squeezed = replace(t1, stops=(Stop("a", 10, 10, 15), Stop("b", 25, 30, 35)), breaks=(ScheduledBreak(15, 25),))
-    late_window = replace(world, technicians=(
-        replace(world.technicians[0], breaks=(Break(TimeWindow(10, 100), 10),)), world.technicians[1]))
+    squeezed = replace(
+        t1, stops=(Stop("a", 10, 10, 15), Stop("b", 25, 30, 35)), breaks=(ScheduledBreak(15, 25),)
+    )
+    late_window = replace(
+        world,
+        technicians=(
+            replace(world.technicians[0], breaks=(Break(TimeWindow(10, 100), 10),)),
+            world.technicians[1],
+        ),
+    )
     assert "travel" in kinds(late_window, with_route(plan, squeezed))
 
 
