@@ -165,8 +165,8 @@ class _IsoTimes:
             cached = self._offsets[key] = (seconds, local.isoformat()[19:])
         return cached
 
-    def iso(self, instant: datetime) -> str:
-        ts = int(instant.timestamp())
+    def iso_ts(self, ts: int) -> str:
+        """The ISO string of a POSIX timestamp (whole seconds) in this zone."""
         offset, suffix = self._offset(ts)
         days, rest = divmod(ts + offset, 86400)
         day = self._days.get(days)
@@ -189,12 +189,13 @@ def opening_views(openings: list[Opening], tz: str) -> list[dict]:
     over a thousand rows, and this is the booking page's hot path.
     """
     local, utc = _IsoTimes(tz), _IsoTimes("UTC")
-    return [
-        {"starts_at": utc.iso(o.slot.start), "ends_at": utc.iso(o.slot.end),
-         "local_start": local.iso(o.slot.start), "local_end": local.iso(o.slot.end),
-         "places_left": o.places_left}
-        for o in openings
-    ]
+    views = []
+    for o in openings:
+        start, end = int(o.slot.start.timestamp()), int(o.slot.end.timestamp())
+        views.append({"starts_at": utc.iso_ts(start), "ends_at": utc.iso_ts(end),
+                      "local_start": local.iso_ts(start), "local_end": local.iso_ts(end),
+                      "places_left": o.places_left})
+    return views
 
 
 def availability(patient: Patient, kind: str, first: date, last: date, center_id: int | None) -> dict:
