@@ -47,12 +47,17 @@ def improve_by_parts(problem: DispatchProblem, plan: Plan, clock: Clock, seed: i
         groups = _groups(problem, routes, rng)
         idle = [t.id for t in problem.technicians if t.id not in routes]
         rng.shuffle(idle)
+        solved = 0
         for number, group in enumerate(groups):
-            budget = min(MAX_PART_SECONDS, (clock.remaining() - 0.5) / (len(groups) - number))
-            if budget < MIN_PART_SECONDS:
+            share = (clock.remaining() - 0.5) / (len(groups) - number)
+            budget = min(MAX_PART_SECONDS, max(MIN_PART_SECONDS, share))
+            if clock.remaining() - 0.5 < budget:
                 break
             extra = idle[IDLE_PER_PART * number : IDLE_PER_PART * (number + 1)]
             _improve_group(problem, routes, group, extra, budget, rng.randrange(2**31), solve_part)
+            solved += 1
+        if not solved:
+            break
         passes += 1
     return replace(
         plan,
