@@ -63,9 +63,7 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     API_SPEC_OPTIONS = {
         "components": {
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            }
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
         },
         "security": [{"bearerAuth": []}],
     }

@@ -69,19 +69,38 @@ def seed(app, n_centers: int, n_patients: int, rng: random.Random):
     with app.app_context():
         hours = [(d, dtime(7, 0), dtime(19, 0)) for d in range(7)]
         for i in range(n_centers):
-            db.session.add(ServiceCenter(
-                network=("Northstar Labs", "Keystone Diagnostics")[i % 2], name=f"PSC {i}", address=f"{i} Main St",
-                latitude=40.73 + rng.uniform(-0.6, 0.6), longitude=-73.93 + rng.uniform(-0.8, 0.8),
-                time_zone="America/New_York", slot_minutes=15, capacity_per_slot=2,
-                hours=[OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours]))
-        staff = User(email="bench-staff@example.org", password_hash=hash_password("bench-password"),
-                     role="coordinator")
+            db.session.add(
+                ServiceCenter(
+                    network=("Northstar Labs", "Keystone Diagnostics")[i % 2],
+                    name=f"PSC {i}",
+                    address=f"{i} Main St",
+                    latitude=40.73 + rng.uniform(-0.6, 0.6),
+                    longitude=-73.93 + rng.uniform(-0.8, 0.8),
+                    time_zone="America/New_York",
+                    slot_minutes=15,
+                    capacity_per_slot=2,
+                    hours=[OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours],
+                )
+            )
+        staff = User(
+            email="bench-staff@example.org", password_hash=hash_password("bench-password"), role="coordinator"
+        )
         db.session.add(staff)
         for i in range(n_patients):
-            db.session.add(Patient(
-                first_name="B", last_name=f"P{i}", time_zone="America/New_York", home_address="x",
-                home_latitude=40.7, home_longitude=-73.9, home_geo_precision="client",
-                courses=[TreatmentCourse(first_infusion=date(2025, 1, 1), last_infusion=date(2026, 1, 1))]))
+            db.session.add(
+                Patient(
+                    first_name="B",
+                    last_name=f"P{i}",
+                    time_zone="America/New_York",
+                    home_address="x",
+                    home_latitude=40.7,
+                    home_longitude=-73.9,
+                    home_geo_precision="client",
+                    courses=[
+                        TreatmentCourse(first_infusion=date(2025, 1, 1), last_infusion=date(2026, 1, 1))
+                    ],
+                )
+            )
         db.session.commit()
         token, _ = issue_token(staff)
         return {"Authorization": f"Bearer {token}"}
@@ -93,7 +112,9 @@ def bench_nearest(app, headers, rng, queries=300):
     for _ in range(queries):
         near = f"{40.73 + rng.uniform(-0.5, 0.5):.5f},{-73.93 + rng.uniform(-0.7, 0.7):.5f}"
         started = time.perf_counter()
-        response = client.get("/api/v1/service-centers", query_string={"near": near, "limit": 10}, headers=headers)
+        response = client.get(
+            "/api/v1/service-centers", query_string={"near": near, "limit": 10}, headers=headers
+        )
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200
     return timings
@@ -102,8 +123,13 @@ def bench_nearest(app, headers, rng, queries=300):
 def bench_availability(app, headers, calls=60):
     client = app.test_client()
     first = date.today() + timedelta(days=1)
-    params = {"patient_id": 1, "kind": "service_center", "service_center_id": 1,
-              "from": first.isoformat(), "to": (first + timedelta(days=30)).isoformat()}
+    params = {
+        "patient_id": 1,
+        "kind": "service_center",
+        "service_center_id": 1,
+        "from": first.isoformat(),
+        "to": (first + timedelta(days=30)).isoformat(),
+    }
     timings, slots = [], 0
     for _ in range(calls):
         started = time.perf_counter()
@@ -119,15 +145,31 @@ def bench_sequential_create(app, headers, n: int, center_ids: list[int]):
     day = date.today() + timedelta(days=3)
     starts = []
     for cid in center_ids:
-        body = client.get("/api/v1/availability", headers=headers, query_string={
-            "patient_id": 1, "kind": "service_center", "service_center_id": cid,
-            "from": day.isoformat(), "to": day.isoformat()}).json
+        body = client.get(
+            "/api/v1/availability",
+            headers=headers,
+            query_string={
+                "patient_id": 1,
+                "kind": "service_center",
+                "service_center_id": cid,
+                "from": day.isoformat(),
+                "to": day.isoformat(),
+            },
+        ).json
         starts.extend((cid, o["starts_at"]) for o in body["openings"] for _ in range(o["places_left"]))
     started = time.perf_counter()
     created = 0
     for patient_id, (cid, start) in zip(range(1, n + 1), starts, strict=False):
-        response = client.post("/api/v1/bookings", headers=headers, json={
-            "patient_id": patient_id, "kind": "service_center", "service_center_id": cid, "starts_at": start})
+        response = client.post(
+            "/api/v1/bookings",
+            headers=headers,
+            json={
+                "patient_id": patient_id,
+                "kind": "service_center",
+                "service_center_id": cid,
+                "starts_at": start,
+            },
+        )
         created += response.status_code == 201
     return created, time.perf_counter() - started
 
@@ -140,19 +182,37 @@ def bench_concurrent_create(app, headers, n: int, threads: int, center_id: int, 
     base = f"http://127.0.0.1:{server.server_port}"
     day = date.today() + timedelta(days=4)
     client = app.test_client()
-    body = client.get("/api/v1/availability", headers=headers, query_string={
-        "patient_id": 1, "kind": "service_center", "service_center_id": center_id,
-        "from": day.isoformat(), "to": day.isoformat()}).json
+    body = client.get(
+        "/api/v1/availability",
+        headers=headers,
+        query_string={
+            "patient_id": 1,
+            "kind": "service_center",
+            "service_center_id": center_id,
+            "from": day.isoformat(),
+            "to": day.isoformat(),
+        },
+    ).json
     starts = [o["starts_at"] for o in body["openings"]]
     jobs = [(first_patient + i, starts[i % len(starts)]) for i in range(n)]
     lock, statuses = threading.Lock(), []
 
     def work(chunk):
         for patient_id, start in chunk:
-            data = json.dumps({"patient_id": patient_id, "kind": "service_center",
-                               "service_center_id": center_id, "starts_at": start}).encode()
-            request = urllib.request.Request(f"{base}/api/v1/bookings", data=data, method="POST",
-                                             headers={**headers, "Content-Type": "application/json"})
+            data = json.dumps(
+                {
+                    "patient_id": patient_id,
+                    "kind": "service_center",
+                    "service_center_id": center_id,
+                    "starts_at": start,
+                }
+            ).encode()
+            request = urllib.request.Request(
+                f"{base}/api/v1/bookings",
+                data=data,
+                method="POST",
+                headers={**headers, "Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
                     status = response.status
@@ -170,10 +230,14 @@ def bench_concurrent_create(app, headers, n: int, threads: int, center_id: int, 
     elapsed = time.perf_counter() - started
     server.shutdown()
     with app.app_context():
-        overbooked = db.session.scalar(text(
-            "SELECT count(*) FROM capacity_counters WHERE booked > capacity"))
-    return statuses.count(201), statuses.count(409), len(statuses) - statuses.count(201) - statuses.count(409), \
-        elapsed, overbooked
+        overbooked = db.session.scalar(text("SELECT count(*) FROM capacity_counters WHERE booked > capacity"))
+    return (
+        statuses.count(201),
+        statuses.count(409),
+        len(statuses) - statuses.count(201) - statuses.count(409),
+        elapsed,
+        overbooked,
+    )
 
 
 def run(label: str, url: str) -> None:
@@ -182,19 +246,28 @@ def run(label: str, url: str) -> None:
     headers = seed(app, n_centers=5000, n_patients=700, rng=rng)
     print(f"\n== {label} ==")
     near = bench_nearest(app, headers, rng)
-    print(f"nearest 10 of 5,000 centers, GET /service-centers?near=lat,lon ({len(near)} queries): "
-          f"median {statistics.median(near) * 1e3:.2f} ms, p95 {percentile(near, 0.95) * 1e3:.2f} ms")
+    print(
+        f"nearest 10 of 5,000 centers, GET /service-centers?near=lat,lon ({len(near)} queries): "
+        f"median {statistics.median(near) * 1e3:.2f} ms, p95 {percentile(near, 0.95) * 1e3:.2f} ms"
+    )
     avail, slots = bench_availability(app, headers)
-    print(f"availability of one center over 31 days ({slots} open slots), GET /availability: "
-          f"median {statistics.median(avail) * 1e3:.2f} ms, p95 {percentile(avail, 0.95) * 1e3:.2f} ms")
+    print(
+        f"availability of one center over 31 days ({slots} open slots), GET /availability: "
+        f"median {statistics.median(avail) * 1e3:.2f} ms, p95 {percentile(avail, 0.95) * 1e3:.2f} ms"
+    )
     created, elapsed = bench_sequential_create(app, headers, 300, center_ids=list(range(2, 12)))
-    print(f"booking creation, sequential POST /bookings: {created} in {elapsed:.2f} s "
-          f"= {created / elapsed:.0f} bookings/s")
-    ok, full, other, elapsed, overbooked = bench_concurrent_create(app, headers, 300, 8, center_id=20,
-                                                                   first_patient=301)
-    print(f"booking creation, 8 concurrent HTTP clients, 300 requests on one center-day: {ok} created, "
-          f"{full} refused full (409), {other} other, {300 / elapsed:.0f} requests/s, "
-          f"overbooked slots: {overbooked}")
+    print(
+        f"booking creation, sequential POST /bookings: {created} in {elapsed:.2f} s "
+        f"= {created / elapsed:.0f} bookings/s"
+    )
+    ok, full, other, elapsed, overbooked = bench_concurrent_create(
+        app, headers, 300, 8, center_id=20, first_patient=301
+    )
+    print(
+        f"booking creation, 8 concurrent HTTP clients, 300 requests on one center-day: {ok} created, "
+        f"{full} refused full (409), {other} other, {300 / elapsed:.0f} requests/s, "
+        f"overbooked slots: {overbooked}"
+    )
 
 
 def main() -> None:

@@ -37,8 +37,10 @@ def _around(rng: random.Random, radius_km: float) -> tuple[float, float]:
     """A point within ``radius_km`` of the centre, denser towards it (as patients are)."""
     r = radius_km * math.sqrt(rng.random()) * (0.6 + 0.4 * rng.random())
     angle = rng.uniform(0, 2 * math.pi)
-    return (CENTRE[0] + r * math.cos(angle) / 111.2,
-            CENTRE[1] + r * math.sin(angle) / (111.2 * math.cos(math.radians(CENTRE[0]))))
+    return (
+        CENTRE[0] + r * math.cos(angle) / 111.2,
+        CENTRE[1] + r * math.sin(angle) / (111.2 * math.cos(math.radians(CENTRE[0]))),
+    )
 
 
 def generate_day(seed: int = 1) -> tuple[DispatchProblem, list[tuple[float, float]]]:
@@ -53,7 +55,9 @@ def generate_day(seed: int = 1) -> tuple[DispatchProblem, list[tuple[float, floa
     for i in range(N_VISITS):
         start, end = WINDOWS[rng.choices(range(4), weights=(3, 3, 2, 2))[0]]
         visits.append(Visit(f"v{i}", i, (TimeWindow(start, end),), SERVICE))
-    techs = [Technician(f"t{k}", N_VISITS + k, TimeWindow(*SHIFT), max_visits=MAX_VISITS) for k in range(N_TECHS)]
+    techs = [
+        Technician(f"t{k}", N_VISITS + k, TimeWindow(*SHIFT), max_visits=MAX_VISITS) for k in range(N_TECHS)
+    ]
     lab = Lab("lab", N_VISITS + N_TECHS, SHIFT[1])
     return DispatchProblem(tuple(visits), tuple(techs), matrix, (lab,)), points
 
@@ -62,9 +66,16 @@ def _figures(name: str, problem: DispatchProblem, plan: Plan, seconds: float) ->
     violations = validate(problem, plan)
     served = sum(len(r.stops) for r in plan.routes)
     drive = plan.total_travel_time / 60
-    return {"name": name, "seconds": seconds, "served": served, "drive_min": drive,
-            "per_visit": drive / served if served else float("nan"), "routes": len(plan.routes),
-            "valid": not violations, "violations": len(violations)}
+    return {
+        "name": name,
+        "seconds": seconds,
+        "served": served,
+        "drive_min": drive,
+        "per_visit": drive / served if served else float("nan"),
+        "routes": len(plan.routes),
+        "valid": not violations,
+        "violations": len(violations),
+    }
 
 
 def naive_baseline(problem: DispatchProblem) -> Plan:
@@ -82,13 +93,17 @@ def naive_baseline(problem: DispatchProblem) -> Plan:
                 continue
             start = max(clock + m.duration(where, visit.location), window.start)
             leave = start + visit.service_duration
-            if start > window.end or leave + m.duration(visit.location, lab.location) > min(lab.cutoff, tech.shift.end):
+            if start > window.end or leave + m.duration(visit.location, lab.location) > min(
+                lab.cutoff, tech.shift.end
+            ):
                 continue
             distance = m.duration(where, visit.location)
             if best is None or distance < best[0]:
                 best = (distance, tech.id, leave)
         if best is None:
-            unassigned.append(Unassigned(visit.id, UnassignedReason.NO_CAPACITY, "no technician free in time"))
+            unassigned.append(
+                Unassigned(visit.id, UnassignedReason.NO_CAPACITY, "no technician free in time")
+            )
             continue
         _, tech_id, leave = best
         state[tech_id] = (visit.location, leave, state[tech_id][2] + 1)
@@ -105,19 +120,36 @@ def vroom_plan(problem: DispatchProblem, threads: int = 2) -> Plan:
     vr = vroom.Input()
     vr.set_durations_matrix(profile="car", matrix_input=np.array(problem.matrix.durations, dtype=np.uint32))
     for k, tech in enumerate(problem.technicians):
-        vr.add_vehicle(vroom.Vehicle(k, start=tech.start_location, end=lab.location, max_tasks=tech.max_visits,
-                                     time_window=vroom.TimeWindow(tech.shift.start, min(tech.shift.end, lab.cutoff))))
+        vr.add_vehicle(
+            vroom.Vehicle(
+                k,
+                start=tech.start_location,
+                end=lab.location,
+                max_tasks=tech.max_visits,
+                time_window=vroom.TimeWindow(tech.shift.start, min(tech.shift.end, lab.cutoff)),
+            )
+        )
     for i, visit in enumerate(problem.visits):
         w = visit.time_windows[0]
-        vr.add_job(vroom.Job(i, location=visit.location, default_service=visit.service_duration,
-                             time_windows=[vroom.TimeWindow(w.start, w.end)]))
+        vr.add_job(
+            vroom.Job(
+                i,
+                location=visit.location,
+                default_service=visit.service_duration,
+                time_windows=[vroom.TimeWindow(w.start, w.end)],
+            )
+        )
     solution = vr.solve(exploration_level=5, nb_threads=threads)
     routes: dict[str, list[str]] = {}
     for row in solution.routes.itertuples():
         if row.type == "job":
-            routes.setdefault(problem.technicians[int(row.vehicle_id)].id, []).append(problem.visits[int(row.id)].id)
+            routes.setdefault(problem.technicians[int(row.vehicle_id)].id, []).append(
+                problem.visits[int(row.id)].id
+            )
     served = {v for ids in routes.values() for v in ids}
-    unassigned = [Unassigned(v.id, UnassignedReason.NO_CAPACITY, "") for v in problem.visits if v.id not in served]
+    unassigned = [
+        Unassigned(v.id, UnassignedReason.NO_CAPACITY, "") for v in problem.visits if v.id not in served
+    ]
     return timed_plan(problem, routes, unassigned, "VROOM")
 
 
@@ -130,7 +162,9 @@ def main() -> None:
     rows = []
     started = time.monotonic()
     plan = solve(problem, args.time_limit, seed=0)
-    rows.append(_figures(f"labvisit engine ({args.time_limit:g} s)", problem, plan, time.monotonic() - started))
+    rows.append(
+        _figures(f"labvisit engine ({args.time_limit:g} s)", problem, plan, time.monotonic() - started)
+    )
     started = time.monotonic()
     naive = naive_baseline(problem)
     rows.append(_figures("naive nearest-free", problem, naive, time.monotonic() - started))
@@ -140,13 +174,17 @@ def main() -> None:
         rows.append(_figures("VROOM (pyvroom, x=5)", problem, peer, time.monotonic() - started))
     except ImportError:
         print("pyvroom is not installed: pip install -r requirements-dev.txt")
-    print(f"Dispatch day: {N_VISITS} visits, {N_TECHS} technicians (8-h shifts, max {MAX_VISITS}), "
-          f"2-h windows, 15-min service, one lab (cutoff 16:00); seed {args.seed}")
+    print(
+        f"Dispatch day: {N_VISITS} visits, {N_TECHS} technicians (8-h shifts, max {MAX_VISITS}), "
+        f"2-h windows, 15-min service, one lab (cutoff 16:00); seed {args.seed}"
+    )
     print(f"{'solver':<28}{'time s':>8}{'served':>8}{'routes':>8}{'drive min':>11}{'min/visit':>11}  valid")
     for r in rows:
         valid = "yes" if r["valid"] else f"NO ({r['violations']})"
-        print(f"{r['name']:<28}{r['seconds']:>8.2f}{r['served']:>8}{r['routes']:>8}{r['drive_min']:>11.0f}"
-              f"{r['per_visit']:>11.2f}  {valid}")
+        print(
+            f"{r['name']:<28}{r['seconds']:>8.2f}{r['served']:>8}{r['routes']:>8}{r['drive_min']:>11.0f}"
+            f"{r['per_visit']:>11.2f}  {valid}"
+        )
 
 
 if __name__ == "__main__":

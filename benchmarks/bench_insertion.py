@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from datetime import UTC
+
 from bench_dispatch_day import CENTRE, SHIFT, WINDOWS, _around, generate_day  # noqa: E402
 
 from dispatch import solve  # noqa: E402
@@ -30,10 +32,16 @@ from dispatch.travel import GeodesicTravel  # noqa: E402
 
 def _structures(problem, points, plan):
     visits = {v.id: v for v in problem.visits}
-    calls = {v.id: Call(v.id, points[v.location], v.time_windows[0].start, v.time_windows[0].end,
-                        v.service_duration) for v in problem.visits}
-    routes = {t.id: FleetRoute(t.id, points[t.start_location], t.shift.start, t.shift.end, t.max_visits)
-              for t in problem.technicians}
+    calls = {
+        v.id: Call(
+            v.id, points[v.location], v.time_windows[0].start, v.time_windows[0].end, v.service_duration
+        )
+        for v in problem.visits
+    }
+    routes = {
+        t.id: FleetRoute(t.id, points[t.start_location], t.shift.start, t.shift.end, t.max_visits)
+        for t in problem.technicians
+    }
     labs = [LabStop(points[lab.location], lab.cutoff) for lab in problem.labs]
     return visits, calls, routes, labs
 
@@ -65,9 +73,11 @@ def main() -> None:
     from_bookings = time.perf_counter() - started
 
     busy = build_fleet_day([routes[r.technician_id] for r in plan.routes], labs, [], GeodesicTravel())
-    print(f"Insertion check: day of {len(problem.visits)} visits, {len(problem.technicians)} technicians "
-          f"(shift {SHIFT[0] // 3600}-{SHIFT[1] // 3600} h), routes of the solved plan "
-          f"({sum(len(r.stops) for r in plan.routes)} served on {len(plan.routes)} routes); centre {CENTRE}")
+    print(
+        f"Insertion check: day of {len(problem.visits)} visits, {len(problem.technicians)} technicians "
+        f"(shift {SHIFT[0] // 3600}-{SHIFT[1] // 3600} h), routes of the solved plan "
+        f"({sum(len(r.stops) for r in plan.routes)} served on {len(plan.routes)} routes); centre {CENTRE}"
+    )
     for label, fleet in (("whole fleet", day), ("busy technicians only", busy)):
         rng = random.Random(7)
         timings, accepted = [], 0
@@ -77,11 +87,15 @@ def main() -> None:
             t0 = time.perf_counter()
             accepted += fleet.can_insert(call)
             timings.append((time.perf_counter() - t0) * 1000)
-        print(f"  one proposed window, {label}: median {statistics.median(timings):.2f} ms, "
-              f"p95 {_percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms "
-              f"over {args.checks} checks ({accepted} accepted)")
-    print(f"  build from plan routes: {from_plan * 1000:.0f} ms; from bookings alone (greedy): "
-          f"{from_bookings * 1000:.0f} ms, {len(greedy.unplaced)} of {len(calls2)} left unplaced")
+        print(
+            f"  one proposed window, {label}: median {statistics.median(timings):.2f} ms, "
+            f"p95 {_percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms "
+            f"over {args.checks} checks ({accepted} accepted)"
+        )
+    print(
+        f"  build from plan routes: {from_plan * 1000:.0f} ms; from bookings alone (greedy): "
+        f"{from_bookings * 1000:.0f} ms, {len(greedy.unplaced)} of {len(calls2)} left unplaced"
+    )
 
 
 if __name__ == "__main__":
@@ -92,7 +106,8 @@ def through_the_service(checks: int = 300) -> None:
     """The same day in a scratch SQLite database: the check as the booking API runs it (queries included)."""
     import os
     import tempfile
-    from datetime import date, datetime, time as clock, timedelta, timezone
+    from datetime import date, datetime, timedelta
+    from datetime import time as clock
 
     from flask_migrate import upgrade
 
@@ -113,33 +128,71 @@ def through_the_service(checks: int = 300) -> None:
 
     zone = ZoneInfo("America/New_York")
     day = date.today() + timedelta(days=14)
-    origin = datetime.combine(day, clock(0), zone).astimezone(timezone.utc)
+    origin = datetime.combine(day, clock(0), zone).astimezone(UTC)
     with app.app_context():
         upgrade()
-        region = Region(name="Bench", time_zone="America/New_York", latitude=CENTRE[0], longitude=CENTRE[1],
-                        radius_km=40, service_weekdays=list(range(7)), service_start=clock(8),
-                        service_end=clock(16), window_minutes=120, daily_capacity=1000, service_minutes=15)
+        region = Region(
+            name="Bench",
+            time_zone="America/New_York",
+            latitude=CENTRE[0],
+            longitude=CENTRE[1],
+            radius_km=40,
+            service_weekdays=list(range(7)),
+            service_start=clock(8),
+            service_end=clock(16),
+            window_minutes=120,
+            daily_capacity=1000,
+            service_minutes=15,
+        )
         db.session.add(region)
         db.session.flush()
         for k, tech in enumerate(problem.technicians):
             lat, lon = points[tech.start_location]
             user = User(email=f"t{k}@bench.test", password_hash="x", role="technician", first_name="T")
-            db.session.add(Technician(user=user, region_id=region.id, home_address="base", home_latitude=lat,
-                                      home_longitude=lon, max_visits=tech.max_visits, skills=["phlebotomy"],
-                                      shifts=[Shift(weekday=day.weekday(), starts=clock(8), ends=clock(16))]))
+            db.session.add(
+                Technician(
+                    user=user,
+                    region_id=region.id,
+                    home_address="base",
+                    home_latitude=lat,
+                    home_longitude=lon,
+                    max_visits=tech.max_visits,
+                    skills=["phlebotomy"],
+                    shifts=[Shift(weekday=day.weekday(), starts=clock(8), ends=clock(16))],
+                )
+            )
         lat, lon = points[problem.labs[0].location]
-        db.session.add(Lab(region_id=region.id, name="Lab", address="lab", latitude=lat, longitude=lon,
-                           cutoff=clock(16)))
+        db.session.add(
+            Lab(region_id=region.id, name="Lab", address="lab", latitude=lat, longitude=lon, cutoff=clock(16))
+        )
         for visit in problem.visits:
             lat, lon = points[visit.location]
             w = visit.time_windows[0]
-            patient = Patient(first_name="P", last_name="Q", time_zone="America/New_York", home_address="a",
-                              home_latitude=lat, home_longitude=lon, home_geo_precision="client",
-                              courses=[TreatmentCourse(first_infusion=day, last_infusion=day)])
-            db.session.add(Booking(patient=patient, kind="home", status="confirmed", monitoring_month=day.replace(day=1),
-                                   region_id=region.id, starts_at=origin + timedelta(seconds=w.start),
-                                   ends_at=origin + timedelta(seconds=w.end), time_zone="America/New_York",
-                                   address="a", latitude=lat, longitude=lon))
+            patient = Patient(
+                first_name="P",
+                last_name="Q",
+                time_zone="America/New_York",
+                home_address="a",
+                home_latitude=lat,
+                home_longitude=lon,
+                home_geo_precision="client",
+                courses=[TreatmentCourse(first_infusion=day, last_infusion=day)],
+            )
+            db.session.add(
+                Booking(
+                    patient=patient,
+                    kind="home",
+                    status="confirmed",
+                    monitoring_month=day.replace(day=1),
+                    region_id=region.id,
+                    starts_at=origin + timedelta(seconds=w.start),
+                    ends_at=origin + timedelta(seconds=w.end),
+                    time_zone="America/New_York",
+                    address="a",
+                    latitude=lat,
+                    longitude=lon,
+                )
+            )
         db.session.commit()
         started = time.perf_counter()
         fleet_day(region, day)
@@ -150,14 +203,18 @@ def through_the_service(checks: int = 300) -> None:
             lat, lon = _around(rng, 18)
             t0 = time.perf_counter()
             try:
-                ensure_servable(region.id, origin + timedelta(seconds=start), origin + timedelta(seconds=end), lat, lon)
+                ensure_servable(
+                    region.id, origin + timedelta(seconds=start), origin + timedelta(seconds=end), lat, lon
+                )
             except Exception:  # noqa: BLE001 - a refusal is an answer too
                 pass
             timings.append((time.perf_counter() - t0) * 1000)
             db.session.rollback()
-    print(f"  through the service (SQLite, 300 bookings, no plan yet): first check {cold * 1000:.0f} ms "
-          f"(builds the day), then median {statistics.median(timings):.1f} ms, "
-          f"p95 {_percentile(timings, 0.95):.1f} ms over {checks} checks")
+    print(
+        f"  through the service (SQLite, 300 bookings, no plan yet): first check {cold * 1000:.0f} ms "
+        f"(builds the day), then median {statistics.median(timings):.1f} ms, "
+        f"p95 {_percentile(timings, 0.95):.1f} ms over {checks} checks"
+    )
 
 
 if __name__ == "__main__" and "--with-db" in sys.argv:

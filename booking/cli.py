@@ -34,8 +34,14 @@ def create_user(email, password, role, first_name, last_name, patient_id):
         password_hash = hash_password(password)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    user = User(email=email, password_hash=password_hash, role=role, first_name=first_name,
-                last_name=last_name, patient_id=patient_id)
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        patient_id=patient_id,
+    )
     db.session.add(user)
     db.session.commit()
     click.echo(f"created {role} user {user.id}")

@@ -66,7 +66,9 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
 def _from_http_exception(exc: HTTPException):
     if not request.path.startswith("/api"):
         # Outside the API a person is reading: an HTML page, not problem+json.
-        return render_template("error.html", status=exc.code, title=exc.name, detail=exc.description), exc.code
+        return render_template(
+            "error.html", status=exc.code, title=exc.name, detail=exc.description
+        ), exc.code
     extra: dict[str, Any] = {}
     detail = exc.description
     data = getattr(exc, "data", None) or {}

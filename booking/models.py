@@ -64,9 +64,7 @@ class User(db.Model):
     patient: Mapped[Patient | None] = relationship(back_populates="user")
 
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('patient', 'technician', 'coordinator', 'admin')", name="role_known"
-        ),
+        CheckConstraint("role IN ('patient', 'technician', 'coordinator', 'admin')", name="role_known"),
     )
 
 
@@ -117,9 +115,7 @@ class TreatmentCourse(db.Model):
 
     patient: Mapped[Patient] = relationship(back_populates="courses")
 
-    __table_args__ = (
-        CheckConstraint("last_infusion >= first_infusion", name="course_order"),
-    )
+    __table_args__ = (CheckConstraint("last_infusion >= first_infusion", name="course_order"),)
 
 
 class ServiceCenter(db.Model):
@@ -227,9 +223,7 @@ class Booking(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     monitoring_month: Mapped[date] = mapped_column(Date)
-    service_center_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_centers.id"), index=True
-    )
+    service_center_id: Mapped[int | None] = mapped_column(ForeignKey("service_centers.id"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -261,9 +255,7 @@ class Booking(db.Model):
             postgresql_where=text("status NOT IN ('cancelled', 'no_show')"),
         ),
         Index("ix_bookings_center_start", "service_center_id", "starts_at"),
-        CheckConstraint(
-            "kind IN ('service_center', 'home', 'office', 'provider')", name="kind_known"
-        ),
+        CheckConstraint("kind IN ('service_center', 'home', 'office', 'provider')", name="kind_known"),
     )
 
 

@@ -123,8 +123,9 @@ class PatientCreateSchema(StrictSchema):
     access_notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     provider = fields.Nested(ProviderSchema, load_default=None, allow_none=True)
     courses = fields.List(fields.Nested(CourseSchema), load_default=list)
-    login = fields.Nested(LoginInSchema, load_default=None, allow_none=True,
-                          metadata={"description": "Optional patient login."})
+    login = fields.Nested(
+        LoginInSchema, load_default=None, allow_none=True, metadata={"description": "Optional patient login."}
+    )
 
 
 class PatientUpdateSchema(StrictSchema):
@@ -157,8 +158,7 @@ class PatientSchema(StrictSchema):
 
 
 class PatientListArgsSchema(StrictSchema):
-    q = fields.String(validate=validate.Length(min=1, max=100),
-                      metadata={"description": "Part of the name."})
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Part of the name."})
 
 
 # --- schedule -------------------------------------------------------------------
@@ -193,8 +193,9 @@ class MonthField(fields.String):
 
 
 class MonthArgsSchema(StrictSchema):
-    month = MonthField(metadata={"description": "YYYY-MM; default: the current month",
-                                 "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})
+    month = MonthField(
+        metadata={"description": "YYYY-MM; default: the current month", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}
+    )
 
 
 class DuePatientSchema(StrictSchema):
@@ -210,8 +211,9 @@ class DuePatientSchema(StrictSchema):
 
 
 class OpeningHoursSchema(StrictSchema):
-    weekday = fields.Integer(required=True, validate=validate.Range(min=0, max=6),
-                             metadata={"description": "0 = Monday"})
+    weekday = fields.Integer(
+        required=True, validate=validate.Range(min=0, max=6), metadata={"description": "0 = Monday"}
+    )
     opens = fields.Time(required=True)
     closes = fields.Time(required=True)
 
@@ -271,8 +273,10 @@ class ServiceCenterSchema(StrictSchema):
 
 
 class CenterSearchArgsSchema(StrictSchema):
-    near = fields.String(validate=validate.Length(min=3, max=300),
-                         metadata={"description": "An address, a US ZIP code, or 'lat,lon'."})
+    near = fields.String(
+        validate=validate.Length(min=3, max=300),
+        metadata={"description": "An address, a US ZIP code, or 'lat,lon'."},
+    )
     radius_km = fields.Float(validate=validate.Range(min=0.1, max=500))
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
     network = fields.String(validate=validate.Length(min=1, max=60))
@@ -284,8 +288,9 @@ class RegionCreateSchema(StrictSchema):
     latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     radius_km = fields.Float(required=True, validate=validate.Range(min=0.5, max=300))
-    service_weekdays = fields.List(fields.Integer(validate=validate.Range(min=0, max=6)),
-                                   load_default=lambda: [0, 1, 2, 3, 4])
+    service_weekdays = fields.List(
+        fields.Integer(validate=validate.Range(min=0, max=6)), load_default=lambda: [0, 1, 2, 3, 4]
+    )
     service_start = fields.Time(required=True)
     service_end = fields.Time(required=True)
     window_minutes = fields.Integer(load_default=120, validate=validate.Range(min=30, max=480))
@@ -362,7 +367,9 @@ class BookingCreateSchema(StrictSchema):
     service_center_id = Id(metadata={"description": "Required for kind=service_center."})
     starts_at = fields.AwareDateTime(
         required=True,
-        metadata={"description": "A slot or arrival-window start from /availability; for a provider visit, the time agreed with the provider."},
+        metadata={
+            "description": "A slot or arrival-window start from /availability; for a provider visit, the time agreed with the provider."
+        },
     )
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 

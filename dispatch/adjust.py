@@ -68,8 +68,11 @@ def _state(draft: _Draft, day: DayData, v: PlanVersion) -> Plan:
             routes.append(_stored_route(day, v, tech_id))
         else:
             routes.append(timed_route(day.problem, technician_key(tech_id), [visit_id(b) for b in ids]))
-    unassigned = [Unassigned(visit_id(b.id), UnassignedReason.NO_CAPACITY, "") for b in day.bookings
-                  if b.id not in routed]
+    unassigned = [
+        Unassigned(visit_id(b.id), UnassignedReason.NO_CAPACITY, "")
+        for b in day.bookings
+        if b.id not in routed
+    ]
     return Plan(tuple(routes), tuple(unassigned), sum(r.travel_time for r in routes), "MANUAL")
 
 
@@ -78,10 +81,18 @@ def _stored_route(day: DayData, v: PlanVersion, tech_id: int) -> Route:
     stops = sorted((s for s in v.stops if s.technician_id == tech_id), key=lambda s: s.position)
     seconds = lambda t: local_seconds(day.origin, t)  # noqa: E731
     lab = LabDrop(lab_key(route.lab_id), seconds(route.lab_arrival)) if route.lab_id else None
-    return Route(technician_key(tech_id),
-                 tuple(Stop(visit_id(s.booking_id), seconds(s.arrival), seconds(s.service_start),
-                            seconds(s.departure)) for s in stops),
-                 seconds(route.starts_at), seconds(route.ends_at), route.drive_seconds, route.distance_m, lab)
+    return Route(
+        technician_key(tech_id),
+        tuple(
+            Stop(visit_id(s.booking_id), seconds(s.arrival), seconds(s.service_start), seconds(s.departure))
+            for s in stops
+        ),
+        seconds(route.starts_at),
+        seconds(route.ends_at),
+        route.drive_seconds,
+        route.distance_m,
+        lab,
+    )
 
 
 def _violations(day: DayData, core: Plan) -> list[dict]:
@@ -90,14 +101,18 @@ def _violations(day: DayData, core: Plan) -> list[dict]:
 
 def _on_shift(day: DayData, technician_id: int) -> None:
     if technician_id not in {t.id for t in day.technicians}:
-        raise Unprocessable(f"Technician {technician_id} is not on shift in this region that day.",
-                            errors={"technician_id": ["Not on shift that day."]})
+        raise Unprocessable(
+            f"Technician {technician_id} is not on shift in this region that day.",
+            errors={"technician_id": ["Not on shift that day."]},
+        )
 
 
 def _booking_of_day(day: DayData, booking_id: int) -> Booking:
     booking = next((b for b in day.bookings if b.id == booking_id), None)
     if booking is None:
-        raise NotFound(f"Booking {booking_id} is not an open home or office visit of this plan's day and region.")
+        raise NotFound(
+            f"Booking {booking_id} is not an open home or office visit of this plan's day and region."
+        )
     return booking
 
 
@@ -112,8 +127,12 @@ def _best_insertion(day: DayData, draft: _Draft, v: PlanVersion, booking_id: int
             trial = ids[:position] + [booking_id] + ids[position:]
             route = timed_route(day.problem, technician_key(tech.id), [visit_id(b) for b in trial])
             others = [r for r in base.routes if r.technician_id != route.technician_id]
-            plan = Plan(tuple(others + [route]),
-                        tuple(u for u in base.unassigned if u.visit_id != visit_id(booking_id)), 0, "MANUAL")
+            plan = Plan(
+                tuple(others + [route]),
+                tuple(u for u in base.unassigned if u.visit_id != visit_id(booking_id)),
+                0,
+                "MANUAL",
+            )
             if len(validate(day.problem, plan)) > base_violations:
                 continue
             before = next((r.travel_time for r in base.routes if r.technician_id == route.technician_id), 0)
@@ -131,8 +150,14 @@ def _apply(action: str, data: dict, draft: _Draft, day: DayData, v: PlanVersion,
         for b in draft.routes.pop(tech_id, []):
             draft.reasons[b] = TECH_AWAY
             draft.pins.discard(b)
-        db.session.add(ShiftException(technician_id=tech_id, day=plan.day, kind="unavailable",
-                                      reason=data.get("reason") or "marked unavailable on the plan"))
+        db.session.add(
+            ShiftException(
+                technician_id=tech_id,
+                day=plan.day,
+                kind="unavailable",
+                reason=data.get("reason") or "marked unavailable on the plan",
+            )
+        )
         return {"technician_id": tech_id, "available": False}
     _booking_of_day(day, booking_id)
     current_tech, _ = draft.where(booking_id)
@@ -152,13 +177,17 @@ def _apply(action: str, data: dict, draft: _Draft, day: DayData, v: PlanVersion,
         found = _best_insertion(day, draft, v, booking_id)
         if found is None:
             if not data["override"]:
-                raise Conflict(f"No technician's route can take booking {booking_id} without breaking a rule.",
-                               errors={"violations": [{"kind": "no_room", "message": "No feasible insertion found."}]})
+                raise Conflict(
+                    f"No technician's route can take booking {booking_id} without breaking a rule.",
+                    errors={"violations": [{"kind": "no_room", "message": "No feasible insertion found."}]},
+                )
             draft.reasons[booking_id] = NOT_PLANNED
             return {"technician_id": None}
         tech_id, position = found
     _on_shift(day, tech_id)
-    draft.put(booking_id, tech_id, position)  # a pinned visit moved by hand stays pinned, to its new technician
+    draft.put(
+        booking_id, tech_id, position
+    )  # a pinned visit moved by hand stays pinned, to its new technician
     return {"technician_id": tech_id, "position": draft.where(booking_id)[1]}
 
 
@@ -176,8 +205,11 @@ def apply_change(plan: DispatchPlan, actor: User, data: dict, expected: int) -> 
     day = build_day(plan.region, plan.day)
     booking_id = data.get("booking_id")
     before_where = draft.where(booking_id) if booking_id else (None, None)
-    before = {"technician_id": before_where[0], "position": before_where[1],
-              "pinned": booking_id in draft.pins if booking_id else None}
+    before = {
+        "technician_id": before_where[0],
+        "position": before_where[1],
+        "pinned": booking_id in draft.pins if booking_id else None,
+    }
     before_violations = _violations(day, _state(draft, day, current))
     after = _apply(action, data, draft, day, current, plan)
     pins = {b: t for t, ids in draft.routes.items() for b in ids if b in draft.pins}
@@ -188,22 +220,47 @@ def apply_change(plan: DispatchPlan, actor: User, data: dict, expected: int) -> 
     added = [v for v in _violations(day, core) if v not in before_violations]
     if added and not data["override"]:
         db.session.rollback()
-        raise Conflict(f"This change would break {len(added)} rule(s); nothing was changed. "
-                       "Send override=true to apply it anyway.", errors={"violations": added})
+        raise Conflict(
+            f"This change would break {len(added)} rule(s); nothing was changed. "
+            "Send override=true to apply it anyway.",
+            errors={"violations": added},
+        )
     bump_revision(plan, expected)
     published = version(plan, plan.published_number)
-    keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops} \
-        if published else {}
+    keep = (
+        {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops}
+        if published
+        else {}
+    )
     reasons = {b: r for b, r in draft.reasons.items()}
     for b in day.bookings:
         if b.id not in reasons and draft.where(b.id)[0] is None:
             reasons[b.id] = NOT_PLANNED
-    new = store_version(plan, day, core, source="edit", actor=actor, pins=set(pins),
-                        stats={"solver_status": "MANUAL", "violations": added}, keep_windows=keep,
-                        reasons=reasons)
-    audit(plan, actor, action, {"booking_id": booking_id, "technician_id": data.get("technician_id"),
-                                "before": before, "after": after, "override": data["override"],
-                                "violations": added, "reason": data.get("reason") or None},
-          from_version=current.number, to_version=new.number)
+    new = store_version(
+        plan,
+        day,
+        core,
+        source="edit",
+        actor=actor,
+        pins=set(pins),
+        stats={"solver_status": "MANUAL", "violations": added},
+        keep_windows=keep,
+        reasons=reasons,
+    )
+    audit(
+        plan,
+        actor,
+        action,
+        {
+            "booking_id": booking_id,
+            "technician_id": data.get("technician_id"),
+            "before": before,
+            "after": after,
+            "override": data["override"],
+            "violations": added,
+            "reason": data.get("reason") or None,
+        },
+        from_version=current.number,
+        to_version=new.number,
+    )
     return new
-

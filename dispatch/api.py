@@ -46,10 +46,17 @@ from dispatch.schemas import (
 )
 from dispatch.views import technician_view, version_view
 
-tech_blp = Blueprint("technicians", __name__, url_prefix="/api/v1/technicians",
-                     description="Technicians, their shifts and their routes.")
-lab_blp = Blueprint("labs", __name__, url_prefix="/api/v1/labs", description="Labs where specimens are dropped.")
+tech_blp = Blueprint(
+    "technicians",
+    __name__,
+    url_prefix="/api/v1/technicians",
+    description="Technicians, their shifts and their routes.",
+)
+lab_blp = Blueprint(
+    "labs", __name__, url_prefix="/api/v1/labs", description="Labs where specimens are dropped."
+)
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch", description="Daily dispatch plans.")
+
 
 def documented_errors(bp: Blueprint, *codes: int):
     """Declare the problem+json responses an endpoint may give (any HTTP status, 412 and 428 included)."""
@@ -62,8 +69,15 @@ def documented_errors(bp: Blueprint, *codes: int):
     return decorator
 
 
-IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-             "description": "The plan's ETag, from GET /dispatch/plans/{id}."}]
+IF_MATCH = [
+    {
+        "in": "header",
+        "name": "If-Match",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "The plan's ETag, from GET /dispatch/plans/{id}.",
+    }
+]
 
 
 def _region_or_422(region_id: int) -> Region:
@@ -122,12 +136,24 @@ class Technicians(MethodView):
             raise Conflict(f"An account with e-mail {email} exists already.")
         region = _region_or_422(data["region_id"])
         point = resolve_address(data["home_base"], field="home_base")
-        user = User(email=email, password_hash=hash_password(data["password"]), role=Role.TECHNICIAN,
-                    first_name=data["first_name"], last_name=data["last_name"])
-        tech = Technician(user=user, region_id=region.id, phone=data.get("phone"),
-                          home_address=data["home_base"]["line"], home_latitude=point.latitude,
-                          home_longitude=point.longitude, skills=data["skills"], max_visits=data["max_visits"],
-                          shifts=[Shift(**s) for s in data["shifts"]])
+        user = User(
+            email=email,
+            password_hash=hash_password(data["password"]),
+            role=Role.TECHNICIAN,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+        )
+        tech = Technician(
+            user=user,
+            region_id=region.id,
+            phone=data.get("phone"),
+            home_address=data["home_base"]["line"],
+            home_latitude=point.latitude,
+            home_longitude=point.longitude,
+            skills=data["skills"],
+            max_visits=data["max_visits"],
+            shifts=[Shift(**s) for s in data["shifts"]],
+        )
         db.session.add(tech)
         db.session.commit()
         return technician_view(tech)
@@ -154,7 +180,11 @@ class TechnicianById(MethodView):
         if "home_base" in data:
             base = data.pop("home_base")
             point = resolve_address(base, field="home_base")
-            tech.home_address, tech.home_latitude, tech.home_longitude = base["line"], point.latitude, point.longitude
+            tech.home_address, tech.home_latitude, tech.home_longitude = (
+                base["line"],
+                point.latitude,
+                point.longitude,
+            )
         for name, value in data.items():
             setattr(tech, name, value)
         db.session.commit()
@@ -217,8 +247,14 @@ class Labs(MethodView):
         """Add a lab with its daily drop-off cutoff (admin)."""
         region = _region_or_422(data["region_id"])
         point = resolve_address(data["address"], field="address")
-        lab = Lab(region_id=region.id, name=data["name"], address=data["address"]["line"],
-                  latitude=point.latitude, longitude=point.longitude, cutoff=data["cutoff"])
+        lab = Lab(
+            region_id=region.id,
+            name=data["name"],
+            address=data["address"]["line"],
+            latitude=point.latitude,
+            longitude=point.longitude,
+            cutoff=data["cutoff"],
+        )
         db.session.add(lab)
         db.session.commit()
         return lab
@@ -258,8 +294,15 @@ class Plans(MethodView):
         """Plan a region's day in the background; answers the job to poll (staff)."""
         region = _region_or_422(data["region_id"])
         plan = plan_for(region, data["date"])
-        job = jobs.submit("solve", region, data["date"], data["time_limit"], current_user(), seed=data["seed"],
-                          base_revision=plan.revision if plan else None)
+        job = jobs.submit(
+            "solve",
+            region,
+            data["date"],
+            data["time_limit"],
+            current_user(),
+            seed=data["seed"],
+            base_revision=plan.revision if plan else None,
+        )
         return _job_response(job)
 
     @roles_allowed(*STAFF)
@@ -355,8 +398,15 @@ class Reoptimize(MethodView):
         """
         plan = plan_or_404(plan_id)
         expected = expected_revision(plan, request.headers.get("If-Match"))
-        job = jobs.submit("reoptimize", plan.region, plan.day, data["time_limit"], current_user(),
-                          seed=data["seed"], base_revision=expected)
+        job = jobs.submit(
+            "reoptimize",
+            plan.region,
+            plan.day,
+            data["time_limit"],
+            current_user(),
+            seed=data["seed"],
+            base_revision=expected,
+        )
         return _job_response(job)
 
 
@@ -368,9 +418,21 @@ class Audit(MethodView):
     def get(self, plan_id):
         """Every change to the plan: who, what, when, before and after (staff)."""
         plan = plan_or_404(plan_id)
-        rows = db.session.scalars(db.select(PlanAudit).where(PlanAudit.plan_id == plan.id).order_by(PlanAudit.id))
-        return [{"id": a.id, "at": a.at.isoformat(), "actor_id": a.actor_id, "action": a.action,
-                 "from_version": a.from_version, "to_version": a.to_version, "detail": a.detail} for a in rows]
+        rows = db.session.scalars(
+            db.select(PlanAudit).where(PlanAudit.plan_id == plan.id).order_by(PlanAudit.id)
+        )
+        return [
+            {
+                "id": a.id,
+                "at": a.at.isoformat(),
+                "actor_id": a.actor_id,
+                "action": a.action,
+                "from_version": a.from_version,
+                "to_version": a.to_version,
+                "detail": a.detail,
+            }
+            for a in rows
+        ]
 
 
 @blp.route("/plans/<int:plan_id>/map.svg")
@@ -442,15 +504,20 @@ def _ics(technician_id: int | None, day: date) -> Response:
 
     tech = visible_technician(technician_id)
     body = route_calendar(_route_of(tech.id if technician_id is not None else None, day))
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="route-{day.isoformat()}.ics"'})
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="route-{day.isoformat()}.ics"'},
+    )
 
 
 def _sheet(technician_id: int | None, day: date) -> Response:
     from flask import render_template
 
-    return Response(render_template("dispatch/route_sheet.html", route=_route_of(technician_id, day)),
-                    mimetype="text/html")
+    return Response(
+        render_template("dispatch/route_sheet.html", route=_route_of(technician_id, day)),
+        mimetype="text/html",
+    )
 
 
 @tech_blp.route("/<int:technician_id>/route.ics")

@@ -38,12 +38,14 @@ def plan_command(day, region, time_limit, seed, publish):
         v = plan_day(r, day.date(), time_limit=time_limit, seed=seed, source="solve")
         db.session.commit()
         s = v.stats
-        click.echo(f"region {r.id} {r.name} {day.date()}: plan {v.plan_id} version {v.number} (draft): "
-                   f"{s['served']}/{s['visits']} visits served by {s['technicians_used']} of "
-                   f"{s['technicians_on_shift']} technicians, {s['unassigned']} unassigned, "
-                   f"{s['drive_seconds'] / 60:.0f} drive minutes "
-                   f"({s['drive_minutes_per_visit']} per visit), solved in {s['solve_seconds']} s "
-                   f"[{s['solver_status']}, travel: {s['travel_source']}]")
+        click.echo(
+            f"region {r.id} {r.name} {day.date()}: plan {v.plan_id} version {v.number} (draft): "
+            f"{s['served']}/{s['visits']} visits served by {s['technicians_used']} of "
+            f"{s['technicians_on_shift']} technicians, {s['unassigned']} unassigned, "
+            f"{s['drive_seconds'] / 60:.0f} drive minutes "
+            f"({s['drive_minutes_per_visit']} per visit), solved in {s['solve_seconds']} s "
+            f"[{s['solver_status']}, travel: {s['travel_source']}]"
+        )
         for u in v.unassigned:
             click.echo(f"  unassigned booking {u.booking_id}: {u.reason}")
         if publish:

@@ -89,27 +89,44 @@ def day_bookings(region: Region, day: date, origin: datetime) -> list[Booking]:
     """The region's home and office bookings starting on the local ``day`` that a plan serves."""
     end = origin + timedelta(days=1, hours=1)  # a DST day may be 25 hours long
     end = min(end, day_origin(region, day + timedelta(days=1)))
-    return list(db.session.scalars(
-        db.select(Booking).where(Booking.region_id == region.id, Booking.kind.in_(("home", "office")),
-                                 Booking.status.in_(PLANNED_STATUSES),
-                                 Booking.starts_at >= origin, Booking.starts_at < end)
-        .order_by(Booking.starts_at, Booking.id)))
+    return list(
+        db.session.scalars(
+            db.select(Booking)
+            .where(
+                Booking.region_id == region.id,
+                Booking.kind.in_(("home", "office")),
+                Booking.status.in_(PLANNED_STATUSES),
+                Booking.starts_at >= origin,
+                Booking.starts_at < end,
+            )
+            .order_by(Booking.starts_at, Booking.id)
+        )
+    )
 
 
 def technicians_on_shift(region: Region, day: date) -> list[tuple[Technician, Shift]]:
     """Active technicians of the region with a shift on ``day`` and no exception that day."""
     away = db.select(ShiftException.technician_id).where(ShiftException.day == day)
     rows = db.session.execute(
-        db.select(Technician, Shift).join(Shift, Shift.technician_id == Technician.id)
-        .where(Technician.region_id == region.id, Technician.active.is_(True),
-               Shift.weekday == day.weekday(), Technician.id.not_in(away))
-        .order_by(Technician.id)).all()
+        db.select(Technician, Shift)
+        .join(Shift, Shift.technician_id == Technician.id)
+        .where(
+            Technician.region_id == region.id,
+            Technician.active.is_(True),
+            Shift.weekday == day.weekday(),
+            Technician.id.not_in(away),
+        )
+        .order_by(Technician.id)
+    ).all()
     return [(t, s) for t, s in rows]
 
 
 def region_labs(region: Region) -> list[Lab]:
-    return list(db.session.scalars(
-        db.select(Lab).where(Lab.region_id == region.id, Lab.active.is_(True)).order_by(Lab.id)))
+    return list(
+        db.session.scalars(
+            db.select(Lab).where(Lab.region_id == region.id, Lab.active.is_(True)).order_by(Lab.id)
+        )
+    )
 
 
 def _priority(booking: Booking, day: date) -> int:
@@ -117,8 +134,12 @@ def _priority(booking: Booking, day: date) -> int:
     return 2 if booking.monitoring_month < schedule.month_of(day) else 1
 
 
-def build_day(region: Region, day: date, pins: dict[int, int] | None = None,
-              windows: dict[int, tuple[datetime, datetime]] | None = None) -> DayData:
+def build_day(
+    region: Region,
+    day: date,
+    pins: dict[int, int] | None = None,
+    windows: dict[int, tuple[datetime, datetime]] | None = None,
+) -> DayData:
     """The day's problem. ``pins`` maps booking id → technician id; ``windows`` narrows
     a booking's window (used to keep published arrival windows when re-optimizing).
     """
@@ -143,24 +164,47 @@ def build_day(region: Region, day: date, pins: dict[int, int] | None = None,
     for i, booking in enumerate(bookings):
         start, end = windows.get(booking.id, (booking.starts_at, booking.ends_at))
         pin = pins.get(booking.id)
-        visits.append(Visit(
-            id=visit_id(booking.id), location=i,
-            time_windows=(TimeWindow(max(0, local_seconds(origin, start)), max(0, local_seconds(origin, end))),),
-            service_duration=service, required_skills=REQUIRED_SKILLS, priority=_priority(booking, day),
-            pinned_technician=technician_key(pin) if pin in on_shift_ids else None))
+        visits.append(
+            Visit(
+                id=visit_id(booking.id),
+                location=i,
+                time_windows=(
+                    TimeWindow(max(0, local_seconds(origin, start)), max(0, local_seconds(origin, end))),
+                ),
+                service_duration=service,
+                required_skills=REQUIRED_SKILLS,
+                priority=_priority(booking, day),
+                pinned_technician=technician_key(pin) if pin in on_shift_ids else None,
+            )
+        )
     techs, shifts = [], {}
     for j, (tech, shift) in enumerate(on_shift):
         begin = local_seconds(origin, local_to_utc(day, shift.starts, zone))
         finish = local_seconds(origin, local_to_utc(day, shift.ends, zone))
         shifts[tech.id] = (begin, finish)
-        techs.append(CoreTechnician(id=technician_key(tech.id), start_location=len(bookings) + j,
-                                    shift=TimeWindow(begin, finish), skills=frozenset(tech.skills or ()),
-                                    max_visits=tech.max_visits))
-    core_labs = [CoreLab(id=lab_key(lab.id), location=len(bookings) + len(on_shift) + k,
-                         cutoff=local_seconds(origin, local_to_utc(day, lab.cutoff, zone)))
-                 for k, lab in enumerate(labs)]
-    problem = DispatchProblem(visits=tuple(visits), technicians=tuple(techs), matrix=matrix, labs=tuple(core_labs))
-    return DayData(region, day, origin, bookings, [t for t, _ in on_shift], labs, shifts, problem, source, points)
+        techs.append(
+            CoreTechnician(
+                id=technician_key(tech.id),
+                start_location=len(bookings) + j,
+                shift=TimeWindow(begin, finish),
+                skills=frozenset(tech.skills or ()),
+                max_visits=tech.max_visits,
+            )
+        )
+    core_labs = [
+        CoreLab(
+            id=lab_key(lab.id),
+            location=len(bookings) + len(on_shift) + k,
+            cutoff=local_seconds(origin, local_to_utc(day, lab.cutoff, zone)),
+        )
+        for k, lab in enumerate(labs)
+    ]
+    problem = DispatchProblem(
+        visits=tuple(visits), technicians=tuple(techs), matrix=matrix, labs=tuple(core_labs)
+    )
+    return DayData(
+        region, day, origin, bookings, [t for t, _ in on_shift], labs, shifts, problem, source, points
+    )
 
 
 def _holder(booking_id: int) -> int | None:
@@ -168,6 +212,8 @@ def _holder(booking_id: int) -> int | None:
     from dispatch.models import DispatchPlan, PlanStop, PlanVersion
 
     return db.session.scalar(
-        db.select(PlanStop.technician_id).join(PlanVersion, PlanVersion.id == PlanStop.version_id)
+        db.select(PlanStop.technician_id)
+        .join(PlanVersion, PlanVersion.id == PlanStop.version_id)
         .join(DispatchPlan, DispatchPlan.id == PlanVersion.plan_id)
-        .where(PlanStop.booking_id == booking_id, PlanVersion.number == DispatchPlan.published_number))
+        .where(PlanStop.booking_id == booking_id, PlanVersion.number == DispatchPlan.published_number)
+    )

@@ -37,8 +37,10 @@ TECHNICIANS = (
     ("Lucia", 40.7447, -73.9485, time(7, 30), time(16, 0)),
     ("Dmitri", 40.7069, -73.8233, time(9, 30), time(18, 30)),
 )
-LABS = (("Northstar Central Lab", "450 W 33rd St, New York, NY 10001", 40.7527, -73.9990, time(19, 0)),
-        ("Keystone Brooklyn Lab", "1 Pierrepont Plaza, Brooklyn, NY 11201", 40.6944, -73.9907, time(18, 30)))
+LABS = (
+    ("Northstar Central Lab", "450 W 33rd St, New York, NY 10001", 40.7527, -73.9990, time(19, 0)),
+    ("Keystone Brooklyn Lab", "1 Pierrepont Plaza, Brooklyn, NY 11201", 40.6944, -73.9907, time(18, 30)),
+)
 VISITS_PER_DAY = 36
 
 
@@ -52,39 +54,77 @@ def _working_days(start: date, count: int, weekdays: list[int]) -> list[date]:
 
 
 def _zips() -> list[dict]:
-    return sorted((r for r in zipcodes.filter_by(state="NY")
-                   if r["city"] in BOROUGHS and r["zip_code_type"] == "STANDARD" and r["active"]),
-                  key=lambda r: r["zip_code"])
+    return sorted(
+        (
+            r
+            for r in zipcodes.filter_by(state="NY")
+            if r["city"] in BOROUGHS and r["zip_code_type"] == "STANDARD" and r["active"]
+        ),
+        key=lambda r: r["zip_code"],
+    )
 
 
 def _point(rng: random.Random, row: dict) -> tuple[str, float, float]:
-    line = f"{rng.randint(1, 999)} {rng.choice(('Main St', 'Park Ave', 'Grand St', '5th Ave'))}, " \
-           f"{row['city']}, NY {row['zip_code']}"
-    return line, float(row["lat"]) + rng.uniform(-0.004, 0.004), float(row["long"]) + rng.uniform(-0.005, 0.005)
+    line = (
+        f"{rng.randint(1, 999)} {rng.choice(('Main St', 'Park Ave', 'Grand St', '5th Ave'))}, "
+        f"{row['city']}, NY {row['zip_code']}"
+    )
+    return (
+        line,
+        float(row["lat"]) + rng.uniform(-0.004, 0.004),
+        float(row["long"]) + rng.uniform(-0.005, 0.005),
+    )
 
 
 def _technicians(region: Region) -> list[Technician]:
     techs = []
     for n, (first, lat, lon, starts, ends) in enumerate(TECHNICIANS, start=1):
-        user = User(email=f"tech{n}@{DEMO_DOMAIN}", password_hash=hash_password(DEMO_PASSWORD),
-                    role="technician", first_name=first, last_name="Field")
-        techs.append(Technician(user=user, region_id=region.id, phone=f"555-02{n:02d}",
-                                home_address=f"Home base {n}", home_latitude=lat, home_longitude=lon,
-                                skills=["phlebotomy"], max_visits=8,
-                                shifts=[Shift(weekday=d, starts=starts, ends=ends) for d in range(5)]))
+        user = User(
+            email=f"tech{n}@{DEMO_DOMAIN}",
+            password_hash=hash_password(DEMO_PASSWORD),
+            role="technician",
+            first_name=first,
+            last_name="Field",
+        )
+        techs.append(
+            Technician(
+                user=user,
+                region_id=region.id,
+                phone=f"555-02{n:02d}",
+                home_address=f"Home base {n}",
+                home_latitude=lat,
+                home_longitude=lon,
+                skills=["phlebotomy"],
+                max_visits=8,
+                shifts=[Shift(weekday=d, starts=starts, ends=ends) for d in range(5)],
+            )
+        )
     return techs
 
 
 def _patient(rng: random.Random, zips: list[dict], today: date) -> Patient:
     home, lat, lon = _point(rng, rng.choice(zips))
-    patient = Patient(first_name=rng.choice(FIRST), last_name=rng.choice(LAST), time_zone=TZ,
-                      phone=f"555-{rng.randint(1000, 9999)}", home_address=home, home_latitude=lat,
-                      home_longitude=lon, home_geo_precision="zip_centroid",
-                      access_notes=rng.choice((None, "Buzzer 4B", "Side door, dog is friendly", "Doorman building")),
-                      courses=[TreatmentCourse(first_infusion=add_months(month_of(today), -rng.randint(2, 14)),
-                                               last_infusion=add_months(month_of(today), -1))])
+    patient = Patient(
+        first_name=rng.choice(FIRST),
+        last_name=rng.choice(LAST),
+        time_zone=TZ,
+        phone=f"555-{rng.randint(1000, 9999)}",
+        home_address=home,
+        home_latitude=lat,
+        home_longitude=lon,
+        home_geo_precision="zip_centroid",
+        access_notes=rng.choice((None, "Buzzer 4B", "Side door, dog is friendly", "Doorman building")),
+        courses=[
+            TreatmentCourse(
+                first_infusion=add_months(month_of(today), -rng.randint(2, 14)),
+                last_infusion=add_months(month_of(today), -1),
+            )
+        ],
+    )
     if rng.random() < 0.25:
-        patient.office_address, patient.office_latitude, patient.office_longitude = _point(rng, rng.choice(zips))
+        patient.office_address, patient.office_latitude, patient.office_longitude = _point(
+            rng, rng.choice(zips)
+        )
         patient.office_geo_precision = "zip_centroid"
     return patient
 
@@ -121,8 +161,10 @@ def load_dispatch_demo(seed: int = 7) -> str:
     rng = random.Random(seed)
     today = datetime.now(UTC).date()
     db.session.add_all(_technicians(region))
-    db.session.add_all(Lab(region_id=region.id, name=name, address=address, latitude=lat, longitude=lon,
-                           cutoff=cutoff) for name, address, lat, lon, cutoff in LABS)
+    db.session.add_all(
+        Lab(region_id=region.id, name=name, address=address, latitude=lat, longitude=lon, cutoff=cutoff)
+        for name, address, lat, lon, cutoff in LABS
+    )
     db.session.flush()
     zips, booked, days = _zips(), 0, _working_days(today + timedelta(days=1), 5, region.service_weekdays)
     for day in days:
@@ -132,9 +174,11 @@ def load_dispatch_demo(seed: int = 7) -> str:
         booked += sum(_book(rng, coordinator, p, region, day) for p in patients)
     db.session.commit()
     published = _publish_first_day(region, days[0], seed)
-    return (f"dispatch: {len(TECHNICIANS)} technicians (tech1…tech{len(TECHNICIANS)}@{DEMO_DOMAIN}, password "
-            f"'{DEMO_PASSWORD}'), {len(LABS)} labs, {booked} home/office visits on {days[0]}…{days[-1]}; "
-            f"{published}; try: flask dispatch plan --date {days[1]}")
+    return (
+        f"dispatch: {len(TECHNICIANS)} technicians (tech1…tech{len(TECHNICIANS)}@{DEMO_DOMAIN}, password "
+        f"'{DEMO_PASSWORD}'), {len(LABS)} labs, {booked} home/office visits on {days[0]}…{days[-1]}; "
+        f"{published}; try: flask dispatch plan --date {days[1]}"
+    )
 
 
 def _publish_first_day(region: Region, day, seed: int) -> str:
@@ -148,4 +192,6 @@ def _publish_first_day(region: Region, day, seed: int) -> str:
     plan = db.session.get(DispatchPlan, version.plan_id)
     publish(plan, None, plan.revision)
     db.session.commit()
-    return f"the plan for {day} is published ({version.stats['served']}/{version.stats['visits']} visits routed)"
+    return (
+        f"the plan for {day} is published ({version.stats['served']}/{version.stats['visits']} visits routed)"
+    )

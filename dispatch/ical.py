@@ -35,15 +35,27 @@ def route_calendar(route: dict) -> bytes:
     for stop in route["stops"]:
         window = stop["arrival_window"]
         collect = "\n".join(f"- {item}" for item in stop["collect"])
-        calendar.add_component(_event(
-            f"labvisit-booking-{stop['booking_id']}@dispatch", f"Stop {stop['position'] + 1}: {stop['kind']} visit",
-            window["local_start"], window["local_end"], stop["address"],
-            f"Booking {stop['booking_id']}. ETA {stop['eta'][11:16]}.\nCollect:\n{collect}"))
+        calendar.add_component(
+            _event(
+                f"labvisit-booking-{stop['booking_id']}@dispatch",
+                f"Stop {stop['position'] + 1}: {stop['kind']} visit",
+                window["local_start"],
+                window["local_end"],
+                stop["address"],
+                f"Booking {stop['booking_id']}. ETA {stop['eta'][11:16]}.\nCollect:\n{collect}",
+            )
+        )
     lab = route["lab_drop"]
     if lab:
         arrival = datetime.fromisoformat(lab["planned_arrival"])
-        calendar.add_component(_event(
-            f"labvisit-lab-{route['date']}-{tech}@dispatch", f"Drop specimens at {lab['name']}",
-            arrival.isoformat(), (arrival + timedelta(minutes=10)).isoformat(), lab["address"],
-            f"Cutoff {lab['cutoff']}."))
+        calendar.add_component(
+            _event(
+                f"labvisit-lab-{route['date']}-{tech}@dispatch",
+                f"Drop specimens at {lab['name']}",
+                arrival.isoformat(),
+                (arrival + timedelta(minutes=10)).isoformat(),
+                lab["address"],
+                f"Cutoff {lab['cutoff']}.",
+            )
+        )
     return calendar.to_ical()

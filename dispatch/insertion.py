@@ -80,12 +80,16 @@ class FleetDay:
         if not self.labs:
             return route.shift_end
         to_labs = self._seconds([point], [lab.point for lab in self.labs])[0]
-        return int(max(min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, to_labs, strict=True)))
+        return int(
+            max(min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, to_labs, strict=True))
+        )
 
     def _refresh(self, route: FleetRoute) -> None:
         """Recompute earliest departures and latest starts of ``route`` (after a change)."""
         points = route.points
-        legs = [int(t) for t in np.diagonal(self._seconds(points[:-1], points[1:]))] if len(points) > 1 else []
+        legs = (
+            [int(t) for t in np.diagonal(self._seconds(points[:-1], points[1:]))] if len(points) > 1 else []
+        )
         route.legs = legs
         route.departures = [route.shift_start]
         for call, leg in zip(route.calls, legs, strict=True):
@@ -94,11 +98,13 @@ class FleetDay:
         n = len(route.calls)
         route.latest = [0] * (n + 1)
         if n:
-            route.latest[n] = min(route.calls[-1].end,
-                                  self._latest_departure(route, points[-1]) - route.calls[-1].service)
+            route.latest[n] = min(
+                route.calls[-1].end, self._latest_departure(route, points[-1]) - route.calls[-1].service
+            )
             for k in range(n - 1, 0, -1):
-                route.latest[k] = min(route.calls[k - 1].end,
-                                      route.latest[k + 1] - legs[k] - route.calls[k - 1].service)
+                route.latest[k] = min(
+                    route.calls[k - 1].end, route.latest[k + 1] - legs[k] - route.calls[k - 1].service
+                )
 
     def feasible(self, route: FleetRoute) -> bool:
         """Every call starts in its window and the day ends in time."""
@@ -121,12 +127,20 @@ class FleetDay:
         offset = 0
         for route in self.routes:
             n = len(route.calls)
-            row = to_all[offset:offset + n + 1]
+            row = to_all[offset : offset + n + 1]
             offset += n + 1
             if n >= route.max_visits:
                 continue
-            leave_by = route.shift_end if from_lab is None else int(max(
-                min(lab.cutoff, route.shift_end) - t for lab, t in zip(self.labs, from_lab, strict=True)))
+            leave_by = (
+                route.shift_end
+                if from_lab is None
+                else int(
+                    max(
+                        min(lab.cutoff, route.shift_end) - t
+                        for lab, t in zip(self.labs, from_lab, strict=True)
+                    )
+                )
+            )
             for k in range(n + 1):
                 start = max(route.departures[k] + int(row[k]), call.start)
                 if start > call.end:
@@ -159,8 +173,12 @@ class FleetDay:
         return True
 
 
-def build_fleet_day(routes: Sequence[FleetRoute], labs: Sequence[LabStop], pending: Sequence[Call],
-                    travel: GeodesicTravel | None = None) -> FleetDay:
+def build_fleet_day(
+    routes: Sequence[FleetRoute],
+    labs: Sequence[LabStop],
+    pending: Sequence[Call],
+    travel: GeodesicTravel | None = None,
+) -> FleetDay:
     """Routes as given (e.g. a plan's), then ``pending`` calls inserted greedily, earliest window first."""
     day = FleetDay(routes, labs, travel or GeodesicTravel())
     for call in sorted(pending, key=lambda c: (c.start, c.end, c.key)):

@@ -38,22 +38,39 @@ def backend(config) -> str:
     return "rq" if settings.get("DISPATCH_QUEUE") == "rq" and settings.get("REDIS_URL") else "thread"
 
 
-def submit(kind: str, region: Region, day: date, time_limit: float, actor: User | None,
-           seed: int = 0, base_revision: int | None = None) -> DispatchJob:
+def submit(
+    kind: str,
+    region: Region,
+    day: date,
+    time_limit: float,
+    actor: User | None,
+    seed: int = 0,
+    base_revision: int | None = None,
+) -> DispatchJob:
     """Record a job and start it; committed, so a worker can see it."""
     plan = get_or_create_plan(region, day)
-    job = DispatchJob(id=str(uuid.uuid4()), kind=kind, region_id=region.id, day=day, plan_id=plan.id,
-                      status="queued", backend=backend(current_app.config), time_limit=time_limit,
-                      base_revision=base_revision, created_by_id=actor.id if actor else None,
-                      summary={"seed": seed})
+    job = DispatchJob(
+        id=str(uuid.uuid4()),
+        kind=kind,
+        region_id=region.id,
+        day=day,
+        plan_id=plan.id,
+        status="queued",
+        backend=backend(current_app.config),
+        time_limit=time_limit,
+        base_revision=base_revision,
+        created_by_id=actor.id if actor else None,
+        summary={"seed": seed},
+    )
     db.session.add(job)
     db.session.commit()
     if job.backend == "rq":
         _enqueue_rq(job)
     else:
         app = current_app._get_current_object()
-        thread = threading.Thread(target=_run_in_app, args=(app, job.id), name=f"dispatch-{job.id[:8]}",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=_run_in_app, args=(app, job.id), name=f"dispatch-{job.id[:8]}", daemon=True
+        )
         threads[:] = [t for t in threads if t.is_alive()] + [thread]
         thread.start()
     return job
@@ -71,8 +88,12 @@ def _run_in_app(app: Flask, job_id: str) -> None:
 
 
 def _set_status(job_id: str, old: str, new: str, **values) -> bool:
-    result = db.session.execute(update(DispatchJob).where(DispatchJob.id == job_id, DispatchJob.status == old)
-                                .values(status=new, **values).execution_options(synchronize_session=False))
+    result = db.session.execute(
+        update(DispatchJob)
+        .where(DispatchJob.id == job_id, DispatchJob.status == old)
+        .values(status=new, **values)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -85,11 +106,18 @@ def run_job(job_id: str) -> None:
     job = db.session.get(DispatchJob, job_id)
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     try:
-        v = plan_day(db.session.get(Region, job.region_id), job.day, time_limit=job.time_limit,
-                     seed=(job.summary or {}).get("seed", 0), actor=actor,
-                     expected_revision=job.base_revision, source=job.kind)
-        if not _set_status(job_id, "running", "succeeded", finished_at=utcnow(), result_version=v.number,
-                           summary=v.stats):
+        v = plan_day(
+            db.session.get(Region, job.region_id),
+            job.day,
+            time_limit=job.time_limit,
+            seed=(job.summary or {}).get("seed", 0),
+            actor=actor,
+            expected_revision=job.base_revision,
+            source=job.kind,
+        )
+        if not _set_status(
+            job_id, "running", "succeeded", finished_at=utcnow(), result_version=v.number, summary=v.stats
+        ):
             raise _Abandoned()
         db.session.commit()
         log.info("dispatch job %s succeeded: version %s", job_id, v.number)
@@ -126,8 +154,11 @@ def check_overdue(job: DispatchJob) -> DispatchJob:
     if job.status == "running" and job.started_at is not None:
         deadline = job.started_at + timedelta(seconds=job.time_limit + GRACE_SECONDS)
         if utcnow() > deadline:
-            fail(job.id, f"timed out: no result within {job.time_limit:g} s (+{GRACE_SECONDS} s grace)",
-                 from_status=("running",))
+            fail(
+                job.id,
+                f"timed out: no result within {job.time_limit:g} s (+{GRACE_SECONDS} s grace)",
+                from_status=("running",),
+            )
             db.session.refresh(job)
     return job
 
@@ -147,9 +178,15 @@ def _enqueue_rq(job: DispatchJob) -> None:
     from rq import Callback
 
     try:
-        _queue().enqueue(run_rq_job, job.id, job_id=job.id,
-                         job_timeout=int(job.time_limit + GRACE_SECONDS),
-                         on_failure=Callback(on_rq_failure), result_ttl=3600, failure_ttl=86400)
+        _queue().enqueue(
+            run_rq_job,
+            job.id,
+            job_id=job.id,
+            job_timeout=int(job.time_limit + GRACE_SECONDS),
+            on_failure=Callback(on_rq_failure),
+            result_ttl=3600,
+            failure_ttl=86400,
+        )
     except Exception as exc:  # noqa: BLE001 - Redis down: say so on the job, not as a 500
         fail(job.id, f"could not queue the job: {reason(exc)}")
 

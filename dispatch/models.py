@@ -53,9 +53,11 @@ class Technician(db.Model):
     user: Mapped[User] = relationship()
     region: Mapped[Region] = relationship()
     shifts: Mapped[list[Shift]] = relationship(
-        cascade="all, delete-orphan", order_by="(Shift.weekday, Shift.starts)")
+        cascade="all, delete-orphan", order_by="(Shift.weekday, Shift.starts)"
+    )
     exceptions: Mapped[list[ShiftException]] = relationship(
-        cascade="all, delete-orphan", order_by="ShiftException.day")
+        cascade="all, delete-orphan", order_by="ShiftException.day"
+    )
 
     __table_args__ = (CheckConstraint("max_visits >= 0", name="max_visits_not_negative"),)
 
@@ -142,11 +144,14 @@ class PlanVersion(db.Model):
     unavailable_technician_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
     routes: Mapped[list[PlanRoute]] = relationship(
-        cascade="all, delete-orphan", order_by="PlanRoute.technician_id")
+        cascade="all, delete-orphan", order_by="PlanRoute.technician_id"
+    )
     stops: Mapped[list[PlanStop]] = relationship(
-        cascade="all, delete-orphan", order_by="(PlanStop.technician_id, PlanStop.position)")
+        cascade="all, delete-orphan", order_by="(PlanStop.technician_id, PlanStop.position)"
+    )
     unassigned: Mapped[list[PlanUnassigned]] = relationship(
-        cascade="all, delete-orphan", order_by="PlanUnassigned.booking_id")
+        cascade="all, delete-orphan", order_by="PlanUnassigned.booking_id"
+    )
 
     __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_versions_plan_number"),)
 
@@ -170,7 +175,9 @@ class PlanRoute(db.Model):
     technician: Mapped[Technician] = relationship()
     lab: Mapped[Lab | None] = relationship()
 
-    __table_args__ = (UniqueConstraint("version_id", "technician_id", name="uq_plan_routes_version_technician"),)
+    __table_args__ = (
+        UniqueConstraint("version_id", "technician_id", name="uq_plan_routes_version_technician"),
+    )
 
 
 class PlanStop(db.Model):

@@ -45,8 +45,9 @@ def plan_or_404(plan_id: int) -> DispatchPlan:
 
 
 def plan_for(region: Region, day: date) -> DispatchPlan | None:
-    return db.session.scalar(db.select(DispatchPlan).where(DispatchPlan.region_id == region.id,
-                                                           DispatchPlan.day == day))
+    return db.session.scalar(
+        db.select(DispatchPlan).where(DispatchPlan.region_id == region.id, DispatchPlan.day == day)
+    )
 
 
 def get_or_create_plan(region: Region, day: date) -> DispatchPlan:
@@ -66,8 +67,9 @@ def get_or_create_plan(region: Region, day: date) -> DispatchPlan:
 def version(plan: DispatchPlan, number: int | None) -> PlanVersion | None:
     if number is None:
         return None
-    return db.session.scalar(db.select(PlanVersion).where(PlanVersion.plan_id == plan.id,
-                                                          PlanVersion.number == number))
+    return db.session.scalar(
+        db.select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.number == number)
+    )
 
 
 def etag(plan: DispatchPlan) -> str:
@@ -81,8 +83,9 @@ def expected_revision(plan: DispatchPlan, if_match: str | None) -> int:
     :raise PreconditionFailed: (412) the plan changed since.
     """
     if not if_match:
-        raise PreconditionRequired("Send If-Match with the plan's ETag (from GET), so concurrent edits "
-                                   "cannot collide.")
+        raise PreconditionRequired(
+            "Send If-Match with the plan's ETag (from GET), so concurrent edits cannot collide."
+        )
     if if_match.strip() not in (etag(plan), "*"):
         raise PreconditionFailed("The plan changed since you read it; reload it and try again.")
     return plan.revision
@@ -96,8 +99,9 @@ def bump_revision(plan: DispatchPlan, expected: int | None) -> None:
     stmt = update(DispatchPlan).where(DispatchPlan.id == plan.id)
     if expected is not None:
         stmt = stmt.where(DispatchPlan.revision == expected)
-    result = db.session.execute(stmt.values(revision=DispatchPlan.revision + 1)
-                                .execution_options(synchronize_session=False))
+    result = db.session.execute(
+        stmt.values(revision=DispatchPlan.revision + 1).execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise PreconditionFailed("The plan changed meanwhile; reload it and try again.")
@@ -105,7 +109,9 @@ def bump_revision(plan: DispatchPlan, expected: int | None) -> None:
 
 
 def _next_number(plan: DispatchPlan) -> int:
-    current = db.session.scalar(db.select(db.func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id))
+    current = db.session.scalar(
+        db.select(db.func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id)
+    )
     return (current or 0) + 1
 
 
@@ -116,15 +122,25 @@ def arrival_window(service_start: datetime, booked: tuple[datetime, datetime]) -
     if hi - lo <= width:
         return lo, hi
     start = service_start - width / 2
-    start -= timedelta(minutes=start.minute % WINDOW_STEP, seconds=start.second,
-                       microseconds=start.microsecond)
+    start -= timedelta(
+        minutes=start.minute % WINDOW_STEP, seconds=start.second, microseconds=start.microsecond
+    )
     start = min(max(start, lo), hi - width)
     return start, start + width
 
 
-def store_version(plan: DispatchPlan, day: DayData, core: Plan, *, source: str, actor: User | None,
-                  pins: set[int], stats: dict, keep_windows: dict[int, tuple[int, datetime, datetime]],
-                  reasons: dict[int, tuple[str, str]] | None = None) -> PlanVersion:
+def store_version(
+    plan: DispatchPlan,
+    day: DayData,
+    core: Plan,
+    *,
+    source: str,
+    actor: User | None,
+    pins: set[int],
+    stats: dict,
+    keep_windows: dict[int, tuple[int, datetime, datetime]],
+    reasons: dict[int, tuple[str, str]] | None = None,
+) -> PlanVersion:
     """Write ``core`` as the plan's next version and make it current.
 
     ``keep_windows`` maps booking id → (technician id, window) published before:
@@ -139,12 +155,18 @@ def store_version(plan: DispatchPlan, day: DayData, core: Plan, *, source: str, 
     for route in core.routes:
         tech_id = key_id(route.technician_id)
         location = problem.technician(route.technician_id).start_location
-        v.routes.append(PlanRoute(
-            technician_id=tech_id, starts_at=instant(day.origin, route.start_time),
-            ends_at=instant(day.origin, route.end_time), drive_seconds=route.travel_time,
-            distance_m=route.distance, lab_id=key_id(route.lab_drop.lab_id) if route.lab_drop else None,
-            lab_arrival=instant(day.origin, route.lab_drop.arrival) if route.lab_drop else None,
-            lab_eta=instant(day.origin, route.lab_drop.arrival) if route.lab_drop else None))
+        v.routes.append(
+            PlanRoute(
+                technician_id=tech_id,
+                starts_at=instant(day.origin, route.start_time),
+                ends_at=instant(day.origin, route.end_time),
+                drive_seconds=route.travel_time,
+                distance_m=route.distance,
+                lab_id=key_id(route.lab_drop.lab_id) if route.lab_drop else None,
+                lab_arrival=instant(day.origin, route.lab_drop.arrival) if route.lab_drop else None,
+                lab_eta=instant(day.origin, route.lab_drop.arrival) if route.lab_drop else None,
+            )
+        )
         for position, stop in enumerate(route.stops):
             booking = day.booking(stop.visit_id)
             target = problem.visit(stop.visit_id).location
@@ -155,13 +177,22 @@ def store_version(plan: DispatchPlan, day: DayData, core: Plan, *, source: str, 
             else:
                 window = arrival_window(service_start, (booking.starts_at, booking.ends_at))
                 changed += kept is not None
-            v.stops.append(PlanStop(
-                booking_id=booking.id, technician_id=tech_id, position=position,
-                arrival=instant(day.origin, stop.arrival), service_start=service_start,
-                departure=instant(day.origin, stop.departure),
-                drive_seconds=matrix.duration(location, target), distance_m=matrix.distance(location, target),
-                window_start=window[0], window_end=window[1], eta=instant(day.origin, stop.arrival),
-                pinned=booking.id in pins))
+            v.stops.append(
+                PlanStop(
+                    booking_id=booking.id,
+                    technician_id=tech_id,
+                    position=position,
+                    arrival=instant(day.origin, stop.arrival),
+                    service_start=service_start,
+                    departure=instant(day.origin, stop.departure),
+                    drive_seconds=matrix.duration(location, target),
+                    distance_m=matrix.distance(location, target),
+                    window_start=window[0],
+                    window_end=window[1],
+                    eta=instant(day.origin, stop.arrival),
+                    pinned=booking.id in pins,
+                )
+            )
             location = target
     served = {s.booking_id for s in v.stops}
     for item in core.unassigned:
@@ -179,17 +210,37 @@ def store_version(plan: DispatchPlan, day: DayData, core: Plan, *, source: str, 
 def summary(core: Plan, day: DayData) -> dict:
     served = sum(len(r.stops) for r in core.routes)
     drive = core.total_travel_time
-    return {"visits": len(day.problem.visits), "served": served, "unassigned": len(core.unassigned),
-            "technicians_on_shift": len(day.technicians), "technicians_used": len(core.routes),
-            "drive_seconds": drive, "distance_m": core.total_distance,
-            "drive_minutes_per_visit": round(drive / 60 / served, 2) if served else None,
-            "travel_source": day.travel_source}
+    return {
+        "visits": len(day.problem.visits),
+        "served": served,
+        "unassigned": len(core.unassigned),
+        "technicians_on_shift": len(day.technicians),
+        "technicians_used": len(core.routes),
+        "drive_seconds": drive,
+        "distance_m": core.total_distance,
+        "drive_minutes_per_visit": round(drive / 60 / served, 2) if served else None,
+        "travel_source": day.travel_source,
+    }
 
 
-def audit(plan: DispatchPlan, actor: User | None, action: str, detail: dict,
-          from_version: int | None = None, to_version: int | None = None) -> None:
-    db.session.add(PlanAudit(plan_id=plan.id, actor_id=actor.id if actor else None, action=action,
-                             from_version=from_version, to_version=to_version, detail=detail))
+def audit(
+    plan: DispatchPlan,
+    actor: User | None,
+    action: str,
+    detail: dict,
+    from_version: int | None = None,
+    to_version: int | None = None,
+) -> None:
+    db.session.add(
+        PlanAudit(
+            plan_id=plan.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            from_version=from_version,
+            to_version=to_version,
+            detail=detail,
+        )
+    )
 
 
 def publish(plan: DispatchPlan, actor: User | None, expected: int) -> PlanVersion:
@@ -213,9 +264,14 @@ def publish(plan: DispatchPlan, actor: User | None, expected: int) -> PlanVersio
         _move(actor, booking_id, "assigned", "confirmed", f"left out of plan version {current.number}")
     current.published_at = utcnow()
     plan.published_number = current.number
-    audit(plan, actor, "publish", {"before": {"published_version": before},
-                                   "after": {"published_version": current.number}},
-          from_version=before, to_version=current.number)
+    audit(
+        plan,
+        actor,
+        "publish",
+        {"before": {"published_version": before}, "after": {"published_version": current.number}},
+        from_version=before,
+        to_version=current.number,
+    )
     db.session.flush()
     return current
 

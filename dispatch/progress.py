@@ -26,8 +26,11 @@ DONE = ("collected", "delivered", "no_show", "cancelled")
 # The steps a report takes from each status (a forgotten tap on the way is filled in).
 STEPS = {
     "arrived": {"assigned": ["en_route", "arrived"], "en_route": ["arrived"]},
-    "collected": {"assigned": ["en_route", "arrived", "collected"], "en_route": ["arrived", "collected"],
-                  "arrived": ["collected"]},
+    "collected": {
+        "assigned": ["en_route", "arrived", "collected"],
+        "en_route": ["arrived", "collected"],
+        "arrived": ["collected"],
+    },
 }
 
 
@@ -48,8 +51,11 @@ def report_progress(tech: Technician, booking_id: int, status: str, reason: str 
 def stop_day(stop: PlanStop):
     from dispatch.models import DispatchPlan, PlanVersion
 
-    return db.session.scalar(db.select(DispatchPlan.day).join(PlanVersion, PlanVersion.plan_id == DispatchPlan.id)
-                             .where(PlanVersion.id == stop.version_id))
+    return db.session.scalar(
+        db.select(DispatchPlan.day)
+        .join(PlanVersion, PlanVersion.plan_id == DispatchPlan.id)
+        .where(PlanVersion.id == stop.version_id)
+    )
 
 
 def _my_stop(tech: Technician, booking: Booking | None) -> PlanStop:
@@ -63,17 +69,27 @@ def _my_stop(tech: Technician, booking: Booking | None) -> PlanStop:
 
 def recompute_etas(tech: Technician, reported: PlanStop) -> None:
     """ETAs of the stops after ``reported`` (and the lab) from now, with the same travel model."""
-    stops = sorted(db.session.scalars(db.select(PlanStop).where(PlanStop.version_id == reported.version_id,
-                                                                PlanStop.technician_id == tech.id)),
-                   key=lambda s: s.position)
-    route = db.session.scalar(db.select(PlanRoute).where(PlanRoute.version_id == reported.version_id,
-                                                         PlanRoute.technician_id == tech.id))
+    stops = sorted(
+        db.session.scalars(
+            db.select(PlanStop).where(
+                PlanStop.version_id == reported.version_id, PlanStop.technician_id == tech.id
+            )
+        ),
+        key=lambda s: s.position,
+    )
+    route = db.session.scalar(
+        db.select(PlanRoute).where(
+            PlanRoute.version_id == reported.version_id, PlanRoute.technician_id == tech.id
+        )
+    )
     service = timedelta(minutes=tech.region.service_minutes)
     booking = reported.booking
     now = utcnow()
     clock = max(now, booking.starts_at) + service if booking.status == "arrived" else now
     ahead = [s for s in stops if s.position > reported.position and s.booking.status not in DONE]
-    points = [(booking.latitude, booking.longitude)] + [(s.booking.latitude, s.booking.longitude) for s in ahead]
+    points = [(booking.latitude, booking.longitude)] + [
+        (s.booking.latitude, s.booking.longitude) for s in ahead
+    ]
     if route is not None and route.lab is not None:
         points.append((route.lab.latitude, route.lab.longitude))
     matrix, _ = build_matrix(current_app.config, points)

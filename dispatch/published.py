@@ -15,9 +15,11 @@ from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
 def published_stop(booking_id: int) -> PlanStop | None:
     """The booking's stop in the published version of its day's plan, if any."""
     return db.session.scalar(
-        db.select(PlanStop).join(PlanVersion, PlanVersion.id == PlanStop.version_id)
+        db.select(PlanStop)
+        .join(PlanVersion, PlanVersion.id == PlanStop.version_id)
         .join(DispatchPlan, DispatchPlan.id == PlanVersion.plan_id)
-        .where(PlanStop.booking_id == booking_id, PlanVersion.number == DispatchPlan.published_number))
+        .where(PlanStop.booking_id == booking_id, PlanVersion.number == DispatchPlan.published_number)
+    )
 
 
 def published_visit(booking: Booking) -> dict:
@@ -29,7 +31,12 @@ def published_visit(booking: Booking) -> dict:
         return {"technician_first_name": None, "arrival_window": None}
     tech = db.session.get(Technician, stop.technician_id)
     zone = zone_for(booking.time_zone)
-    return {"technician_first_name": tech.user.first_name,
-            "arrival_window": {"start": stop.window_start, "end": stop.window_end,
-                               "local_start": stop.window_start.astimezone(zone).isoformat(),
-                               "local_end": stop.window_end.astimezone(zone).isoformat()}}
+    return {
+        "technician_first_name": tech.user.first_name,
+        "arrival_window": {
+            "start": stop.window_start,
+            "end": stop.window_end,
+            "local_start": stop.window_start.astimezone(zone).isoformat(),
+            "local_end": stop.window_end.astimezone(zone).isoformat(),
+        },
+    }

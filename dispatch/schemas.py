@@ -11,8 +11,9 @@ SKILL = fields.String(validate=validate.Length(min=1, max=40))
 
 
 class ShiftSchema(StrictSchema):
-    weekday = fields.Integer(required=True, validate=validate.Range(min=0, max=6),
-                             metadata={"description": "0 = Monday"})
+    weekday = fields.Integer(
+        required=True, validate=validate.Range(min=0, max=6), metadata={"description": "0 = Monday"}
+    )
     starts = fields.Time(required=True, metadata={"description": "Local time of the region"})
     ends = fields.Time(required=True)
 
@@ -124,9 +125,11 @@ class PlanListArgsSchema(StrictSchema):
 
 
 class PlanArgsSchema(StrictSchema):
-    version = fields.String(load_default="current",
-                            metadata={"description": "current, published or a version number"},
-                            validate=validate.Regexp(r"^(current|published|\d{1,6})$"))
+    version = fields.String(
+        load_default="current",
+        metadata={"description": "current, published or a version number"},
+        validate=validate.Regexp(r"^(current|published|\d{1,6})$"),
+    )
 
 
 class JobSchema(StrictSchema):
@@ -153,17 +156,25 @@ class ChangeSchema(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     booking_id = Id()
     technician_id = Id()
-    position = fields.Integer(validate=validate.Range(min=0, max=500),
-                              metadata={"description": "0-based place on the route; default: the end"})
-    override = fields.Boolean(load_default=False,
-                              metadata={"description": "Apply even if it breaks windows, shifts or cutoffs"})
+    position = fields.Integer(
+        validate=validate.Range(min=0, max=500),
+        metadata={"description": "0-based place on the route; default: the end"},
+    )
+    override = fields.Boolean(
+        load_default=False, metadata={"description": "Apply even if it breaks windows, shifts or cutoffs"}
+    )
     reason = fields.String(load_default="", validate=validate.Length(max=300))
 
     @validates_schema
     def _needs(self, data, **_):
-        needs = {"move": ("booking_id", "technician_id"), "pin": ("booking_id",), "unpin": ("booking_id",),
-                 "unassign": ("booking_id",), "technician_unavailable": ("technician_id",),
-                 "add_booking": ("booking_id",)}[data["action"]]
+        needs = {
+            "move": ("booking_id", "technician_id"),
+            "pin": ("booking_id",),
+            "unpin": ("booking_id",),
+            "unassign": ("booking_id",),
+            "technician_unavailable": ("technician_id",),
+            "add_booking": ("booking_id",),
+        }[data["action"]]
         missing = [name for name in needs if data.get(name) is None]
         if missing:
             raise ValidationError(f"Required for action={data['action']}.", missing[0])

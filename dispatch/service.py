@@ -39,16 +39,22 @@ def pins_of(v: PlanVersion | None) -> dict[int, int]:
 
 
 def _narrowed(problem: DispatchProblem, windows: dict[str, TimeWindow]) -> DispatchProblem:
-    visits = tuple(dataclasses.replace(v, time_windows=(windows[v.id],)) if v.id in windows else v
-                   for v in problem.visits)
+    visits = tuple(
+        dataclasses.replace(v, time_windows=(windows[v.id],)) if v.id in windows else v
+        for v in problem.visits
+    )
     return dataclasses.replace(problem, visits=visits)
 
 
 def _published_windows(day: DayData, published: PlanVersion) -> dict[str, TimeWindow]:
     known = {b.id for b in day.bookings}
-    return {visit_id(s.booking_id): TimeWindow(max(0, local_seconds(day.origin, s.window_start)),
-                                              max(0, local_seconds(day.origin, s.window_end)))
-            for s in published.stops if s.booking_id in known}
+    return {
+        visit_id(s.booking_id): TimeWindow(
+            max(0, local_seconds(day.origin, s.window_start)), max(0, local_seconds(day.origin, s.window_end))
+        )
+        for s in published.stops
+        if s.booking_id in known
+    }
 
 
 def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
@@ -67,8 +73,16 @@ def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: d
     return result
 
 
-def plan_day(region: Region, day: date, *, time_limit: float, seed: int = 0, actor: User | None = None,
-             expected_revision: int | None = None, source: str = "solve") -> PlanVersion:
+def plan_day(
+    region: Region,
+    day: date,
+    *,
+    time_limit: float,
+    seed: int = 0,
+    actor: User | None = None,
+    expected_revision: int | None = None,
+    source: str = "solve",
+) -> PlanVersion:
     """Solve the region's day and store it as the plan's new current (draft) version; flushed.
 
     :raise PreconditionFailed: the plan changed since ``expected_revision``.
@@ -79,26 +93,52 @@ def plan_day(region: Region, day: date, *, time_limit: float, seed: int = 0, act
     published = version(plan, plan.published_number)
     pins = pins_of(current)
     data = build_day(region, day, pins)
-    log.info("dispatch solve: region %s day %s, %d visits, %d technicians, %.1fs",
-             region.id, day, len(data.problem.visits), len(data.problem.technicians), time_limit)
+    log.info(
+        "dispatch solve: region %s day %s, %d visits, %d technicians, %.1fs",
+        region.id,
+        day,
+        len(data.problem.visits),
+        len(data.problem.technicians),
+        time_limit,
+    )
     warm = routes_of(published or current)
-    keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops} \
-        if published else {}
+    keep = (
+        {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops}
+        if published
+        else {}
+    )
     windows = _published_windows(data, published) if published else None
     current_number = current.number if current else None
     # End the read transaction before the solve: SQLite would otherwise hold its write lock throughout.
     db.session.commit()
     core = solve_day(data, time_limit, seed, warm, windows)
     bump_revision(plan, expected_revision)
-    stats = {"solver_status": core.status, "solve_seconds": round(core.stats.wall_time, 3),
-             "time_limit": time_limit, "seed": seed, "objective": core.objective}
-    v = store_version(plan, data, core, source=source, actor=actor, pins=set(pins), stats=stats,
-                      keep_windows=keep)
+    stats = {
+        "solver_status": core.status,
+        "solve_seconds": round(core.stats.wall_time, 3),
+        "time_limit": time_limit,
+        "seed": seed,
+        "objective": core.objective,
+    }
+    v = store_version(
+        plan, data, core, source=source, actor=actor, pins=set(pins), stats=stats, keep_windows=keep
+    )
     from dispatch.plans import audit
 
-    audit(plan, actor, source, {"before": {"version": current_number},
-                                "after": {"version": v.number, "served": v.stats["served"],
-                                          "unassigned": v.stats["unassigned"],
-                                          "changed_windows": v.stats["changed_windows"]}},
-          from_version=current_number, to_version=v.number)
+    audit(
+        plan,
+        actor,
+        source,
+        {
+            "before": {"version": current_number},
+            "after": {
+                "version": v.number,
+                "served": v.stats["served"],
+                "unassigned": v.stats["unassigned"],
+                "changed_windows": v.stats["changed_windows"],
+            },
+        },
+        from_version=current_number,
+        to_version=v.number,
+    )
     return v

@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-DEFAULTS = {"OSRM_TIMEOUT": "10", "DISPATCH_CIRCUITY": "1.35", "DISPATCH_SPEED_KMH": "28",
-            "DISPATCH_QUEUE": "thread", "DISPATCH_QUEUE_NAME": "dispatch"}
+DEFAULTS = {
+    "OSRM_TIMEOUT": "10",
+    "DISPATCH_CIRCUITY": "1.35",
+    "DISPATCH_SPEED_KMH": "28",
+    "DISPATCH_QUEUE": "thread",
+    "DISPATCH_QUEUE_NAME": "dispatch",
+}
 
 
 class Settings(Mapping):

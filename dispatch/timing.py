@@ -36,8 +36,13 @@ def timed_route(problem: DispatchProblem, technician_id: str, visit_ids: Sequenc
         clock, location = service_start + visit.service_duration, visit.location
     lab_drop, end = None, clock
     if problem.labs:
-        lab = min(problem.labs, key=lambda lab: (clock + matrix.duration(location, lab.location) > lab.cutoff,
-                                                 matrix.duration(location, lab.location)))
+        lab = min(
+            problem.labs,
+            key=lambda lab: (
+                clock + matrix.duration(location, lab.location) > lab.cutoff,
+                matrix.duration(location, lab.location),
+            ),
+        )
         end = clock + matrix.duration(location, lab.location)
         lab_drop = LabDrop(lab.id, end)
         travel_time += matrix.duration(location, lab.location)
@@ -56,8 +61,12 @@ def _service_start(visit: Visit, arrival: int) -> int:
     return arrival if start is None else start
 
 
-def timed_plan(problem: DispatchProblem, routes: Mapping[str, Sequence[str]],
-               unassigned: Sequence[Unassigned], status: str = "MANUAL") -> Plan:
+def timed_plan(
+    problem: DispatchProblem,
+    routes: Mapping[str, Sequence[str]],
+    unassigned: Sequence[Unassigned],
+    status: str = "MANUAL",
+) -> Plan:
     """A core plan of ``routes`` (technician id → visit ids in order) with earliest times."""
     timed = [timed_route(problem, tech_id, ids) for tech_id, ids in routes.items()]
     timed = [r for r in timed if r is not None]

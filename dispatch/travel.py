@@ -48,7 +48,9 @@ class GeodesicTravel:
         h = np.sin(dlat / 2) ** 2 + np.cos(a[:, None, 0]) * np.cos(b[None, :, 0]) * np.sin(dlon / 2) ** 2
         return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))) * self.circuity
 
-    def tables(self, origins: Sequence[Point], destinations: Sequence[Point]) -> tuple[np.ndarray, np.ndarray]:
+    def tables(
+        self, origins: Sequence[Point], destinations: Sequence[Point]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Durations in seconds and distances in metres, as integer arrays."""
         metres = self.metres(origins, destinations)
         seconds = metres / (self.speed_kmh * 1000 / 3600)

@@ -34,32 +34,62 @@ def _tech_ref(tech: Technician) -> dict:
 def version_view(plan: DispatchPlan, v: PlanVersion | None) -> dict:
     """A plan version for coordinators: every route, stop and unassigned visit."""
     region = plan.region
-    body = {"id": plan.id, "region_id": plan.region_id, "date": plan.day.isoformat(),
-            "time_zone": region.time_zone, "revision": plan.revision, "etag": etag(plan),
-            "current_version": plan.current_number, "published_version": plan.published_number,
-            "version": None, "routes": [], "unassigned": []}
+    body = {
+        "id": plan.id,
+        "region_id": plan.region_id,
+        "date": plan.day.isoformat(),
+        "time_zone": region.time_zone,
+        "revision": plan.revision,
+        "etag": etag(plan),
+        "current_version": plan.current_number,
+        "published_version": plan.published_number,
+        "version": None,
+        "routes": [],
+        "unassigned": [],
+    }
     if v is None:
         return body
-    body["version"] = {"number": v.number, "source": v.source, "created_at": v.created_at.isoformat(),
-                       "published_at": v.published_at.isoformat() if v.published_at else None,
-                       "status": "published" if v.number == plan.published_number else
-                       ("draft" if v.number == plan.current_number else "superseded"),
-                       "stats": v.stats}
+    body["version"] = {
+        "number": v.number,
+        "source": v.source,
+        "created_at": v.created_at.isoformat(),
+        "published_at": v.published_at.isoformat() if v.published_at else None,
+        "status": "published"
+        if v.number == plan.published_number
+        else ("draft" if v.number == plan.current_number else "superseded"),
+        "stats": v.stats,
+    }
     stops = {}
     for stop in v.stops:
         stops.setdefault(stop.technician_id, []).append(stop)
     for route in v.routes:
-        body["routes"].append({
-            "technician": _tech_ref(route.technician), "starts_at": route.starts_at.isoformat(),
-            "local_start": _local(route.starts_at, region), "local_end": _local(route.ends_at, region),
-            "drive_minutes": round(route.drive_seconds / 60, 1), "distance_km": round(route.distance_m / 1000, 2),
-            "lab_drop": _lab_drop(route, region),
-            "stops": [_stop_view(s, region) for s in sorted(stops.get(route.technician_id, []),
-                                                               key=lambda s: s.position)]})
-    body["unassigned"] = [{"booking_id": u.booking_id, "reason": u.reason, "message": u.message,
-                           "window": {"local_start": _local(u.booking.starts_at, region),
-                                      "local_end": _local(u.booking.ends_at, region)}}
-                          for u in v.unassigned]
+        body["routes"].append(
+            {
+                "technician": _tech_ref(route.technician),
+                "starts_at": route.starts_at.isoformat(),
+                "local_start": _local(route.starts_at, region),
+                "local_end": _local(route.ends_at, region),
+                "drive_minutes": round(route.drive_seconds / 60, 1),
+                "distance_km": round(route.distance_m / 1000, 2),
+                "lab_drop": _lab_drop(route, region),
+                "stops": [
+                    _stop_view(s, region)
+                    for s in sorted(stops.get(route.technician_id, []), key=lambda s: s.position)
+                ],
+            }
+        )
+    body["unassigned"] = [
+        {
+            "booking_id": u.booking_id,
+            "reason": u.reason,
+            "message": u.message,
+            "window": {
+                "local_start": _local(u.booking.starts_at, region),
+                "local_end": _local(u.booking.ends_at, region),
+            },
+        }
+        for u in v.unassigned
+    ]
     return body
 
 
@@ -67,31 +97,52 @@ def _lab_drop(route: PlanRoute, region: Region) -> dict | None:
     if route.lab is None:
         return None
     lab: Lab = route.lab
-    return {"lab_id": lab.id, "name": lab.name, "address": lab.address,
-            "planned_arrival": _local(route.lab_arrival, region), "eta": _local(route.lab_eta, region),
-            "cutoff": lab.cutoff.isoformat(timespec="minutes")}
+    return {
+        "lab_id": lab.id,
+        "name": lab.name,
+        "address": lab.address,
+        "planned_arrival": _local(route.lab_arrival, region),
+        "eta": _local(route.lab_eta, region),
+        "cutoff": lab.cutoff.isoformat(timespec="minutes"),
+    }
 
 
 def _stop_view(stop: PlanStop, region: Region) -> dict:
     booking = stop.booking
-    return {"position": stop.position, "booking_id": stop.booking_id, "kind": booking.kind,
-            "status": booking.status, "pinned": stop.pinned,
-            "booked_window": {"local_start": _local(booking.starts_at, region),
-                              "local_end": _local(booking.ends_at, region)},
-            "arrival_window": {"start": stop.window_start.isoformat(), "end": stop.window_end.isoformat(),
-                               "local_start": _local(stop.window_start, region),
-                               "local_end": _local(stop.window_end, region)},
-            "planned_arrival": _local(stop.arrival, region), "service_start": _local(stop.service_start, region),
-            "departure": _local(stop.departure, region), "eta": _local(stop.eta, region),
-            "drive_minutes": round(stop.drive_seconds / 60, 1), "distance_km": round(stop.distance_m / 1000, 2),
-            "latitude": booking.latitude, "longitude": booking.longitude}
+    return {
+        "position": stop.position,
+        "booking_id": stop.booking_id,
+        "kind": booking.kind,
+        "status": booking.status,
+        "pinned": stop.pinned,
+        "booked_window": {
+            "local_start": _local(booking.starts_at, region),
+            "local_end": _local(booking.ends_at, region),
+        },
+        "arrival_window": {
+            "start": stop.window_start.isoformat(),
+            "end": stop.window_end.isoformat(),
+            "local_start": _local(stop.window_start, region),
+            "local_end": _local(stop.window_end, region),
+        },
+        "planned_arrival": _local(stop.arrival, region),
+        "service_start": _local(stop.service_start, region),
+        "departure": _local(stop.departure, region),
+        "eta": _local(stop.eta, region),
+        "drive_minutes": round(stop.drive_seconds / 60, 1),
+        "distance_km": round(stop.distance_m / 1000, 2),
+        "latitude": booking.latitude,
+        "longitude": booking.longitude,
+    }
 
 
 def what_to_collect(booking: Booking) -> list[str]:
     """The month's tests: blood and urine every month, thyroid every third month."""
     patient: Patient = booking.patient
     courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in patient.courses]
-    month = next((m for m in schedule.monitoring_months(courses) if m.month == booking.monitoring_month), None)
+    month = next(
+        (m for m in schedule.monitoring_months(courses) if m.month == booking.monitoring_month), None
+    )
     tests = month.tests if month else schedule.MONTHLY_TESTS
     return [TEST_LABELS.get(t, t) for t in tests]
 
@@ -99,36 +150,69 @@ def what_to_collect(booking: Booking) -> list[str]:
 def route_view(tech: Technician, plan: DispatchPlan | None, v: PlanVersion | None, day) -> dict:
     """A technician's published route of the day: what they need, nothing more."""
     region = tech.region
-    body = {"technician": _tech_ref(tech), "date": day.isoformat(), "time_zone": region.time_zone,
-            "published_version": v.number if v else None, "stops": [], "lab_drop": None,
-            "starts_at": None, "drive_minutes": None}
+    body = {
+        "technician": _tech_ref(tech),
+        "date": day.isoformat(),
+        "time_zone": region.time_zone,
+        "published_version": v.number if v else None,
+        "stops": [],
+        "lab_drop": None,
+        "starts_at": None,
+        "drive_minutes": None,
+    }
     if v is None:
         return body
     route = next((r for r in v.routes if r.technician_id == tech.id), None)
     if route is None:
         return body
-    body.update(starts_at=_local(route.starts_at, region), drive_minutes=round(route.drive_seconds / 60, 1),
-                lab_drop=_lab_drop(route, region))
+    body.update(
+        starts_at=_local(route.starts_at, region),
+        drive_minutes=round(route.drive_seconds / 60, 1),
+        lab_drop=_lab_drop(route, region),
+    )
     stops = sorted((s for s in v.stops if s.technician_id == tech.id), key=lambda s: s.position)
     for stop in stops:
         booking, patient = stop.booking, stop.booking.patient
-        body["stops"].append({
-            "position": stop.position, "booking_id": booking.id, "kind": booking.kind, "status": booking.status,
-            "arrival_window": {"local_start": _local(stop.window_start, region),
-                               "local_end": _local(stop.window_end, region)},
-            "eta": _local(stop.eta, region), "planned_arrival": _local(stop.arrival, region),
-            "patient": {"name": f"{patient.first_name} {patient.last_name[:1]}.", "phone": patient.phone},
-            "address": booking.address, "latitude": booking.latitude, "longitude": booking.longitude,
-            "access_notes": patient.access_notes if booking.kind == "home" else None,
-            "collect": what_to_collect(booking), "drive_minutes": round(stop.drive_seconds / 60, 1)})
+        body["stops"].append(
+            {
+                "position": stop.position,
+                "booking_id": booking.id,
+                "kind": booking.kind,
+                "status": booking.status,
+                "arrival_window": {
+                    "local_start": _local(stop.window_start, region),
+                    "local_end": _local(stop.window_end, region),
+                },
+                "eta": _local(stop.eta, region),
+                "planned_arrival": _local(stop.arrival, region),
+                "patient": {"name": f"{patient.first_name} {patient.last_name[:1]}.", "phone": patient.phone},
+                "address": booking.address,
+                "latitude": booking.latitude,
+                "longitude": booking.longitude,
+                "access_notes": patient.access_notes if booking.kind == "home" else None,
+                "collect": what_to_collect(booking),
+                "drive_minutes": round(stop.drive_seconds / 60, 1),
+            }
+        )
     return body
 
 
 def technician_view(tech: Technician) -> dict:
     user = tech.user
-    return {"id": tech.id, "user_id": tech.user_id, "email": user.email, "first_name": user.first_name,
-            "last_name": user.last_name, "phone": tech.phone, "region_id": tech.region_id,
-            "home_address": tech.home_address, "home_latitude": tech.home_latitude,
-            "home_longitude": tech.home_longitude, "skills": list(tech.skills or []),
-            "max_visits": tech.max_visits, "active": tech.active, "shifts": tech.shifts,
-            "exceptions": tech.exceptions}
+    return {
+        "id": tech.id,
+        "user_id": tech.user_id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": tech.phone,
+        "region_id": tech.region_id,
+        "home_address": tech.home_address,
+        "home_latitude": tech.home_latitude,
+        "home_longitude": tech.home_longitude,
+        "skills": list(tech.skills or []),
+        "max_visits": tech.max_visits,
+        "active": tech.active,
+        "shifts": tech.shifts,
+        "exceptions": tech.exceptions,
+    }

@@ -27,7 +27,7 @@ def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
@@ -84,12 +84,17 @@ class World:
     def __init__(self, app, client):
         self.app, self.client = app, client
 
-    def user(self, role: str, *, email: str | None = None, patient_id: int | None = None,
-             first_name: str = "Test") -> User:
+    def user(
+        self, role: str, *, email: str | None = None, patient_id: int | None = None, first_name: str = "Test"
+    ) -> User:
         with self.app.app_context():
-            user = User(email=email or f"{role}-{os.urandom(4).hex()}@example.org",
-                        password_hash=hash_password(PASSWORD), role=role,
-                        first_name=first_name, patient_id=patient_id)
+            user = User(
+                email=email or f"{role}-{os.urandom(4).hex()}@example.org",
+                password_hash=hash_password(PASSWORD),
+                role=role,
+                first_name=first_name,
+                patient_id=patient_id,
+            )
             db.session.add(user)
             db.session.commit()
             db.session.refresh(user)
@@ -104,13 +109,26 @@ class World:
     def login(self, role: str, **kwargs) -> dict:
         return self.headers(self.user(role, **kwargs))
 
-    def patient(self, *, first_infusion=date(2025, 1, 10), last_infusion=date(2026, 2, 20),
-                home=(40.7484, -73.9857), office=None, provider=True, tz="America/New_York") -> int:
+    def patient(
+        self,
+        *,
+        first_infusion=date(2025, 1, 10),
+        last_infusion=date(2026, 2, 20),
+        home=(40.7484, -73.9857),
+        office=None,
+        provider=True,
+        tz="America/New_York",
+    ) -> int:
         with self.app.app_context():
             patient = Patient(
-                first_name="Pat", last_name=f"Ient{os.urandom(2).hex()}", time_zone=tz,
-                phone="555-0100", home_address="350 5th Ave, New York, NY 10118",
-                home_latitude=home[0], home_longitude=home[1], home_geo_precision="client",
+                first_name="Pat",
+                last_name=f"Ient{os.urandom(2).hex()}",
+                time_zone=tz,
+                phone="555-0100",
+                home_address="350 5th Ave, New York, NY 10118",
+                home_latitude=home[0],
+                home_longitude=home[1],
+                home_geo_precision="client",
                 provider_name="Dr. Rivera" if provider else None,
                 provider_address="10 Main St, New York, NY 10001" if provider else None,
                 provider_phone="555-0199" if provider else None,
@@ -128,25 +146,59 @@ class World:
         patient_id = self.patient(**kwargs)
         return patient_id, self.login("patient", patient_id=patient_id)
 
-    def center(self, *, name="Midtown PSC", network="Acme Labs", lat=40.7505, lon=-73.9934,
-               capacity=2, slot_minutes=15, opens=time(7, 0), closes=time(15, 0),
-               weekdays=range(7), tz="America/New_York") -> int:
+    def center(
+        self,
+        *,
+        name="Midtown PSC",
+        network="Acme Labs",
+        lat=40.7505,
+        lon=-73.9934,
+        capacity=2,
+        slot_minutes=15,
+        opens=time(7, 0),
+        closes=time(15, 0),
+        weekdays=range(7),
+        tz="America/New_York",
+    ) -> int:
         with self.app.app_context():
             center = ServiceCenter(
-                network=network, name=name, address=f"{name} address", latitude=lat, longitude=lon,
-                time_zone=tz, slot_minutes=slot_minutes, capacity_per_slot=capacity,
-                hours=[OpeningHours(weekday=d, opens=opens, closes=closes) for d in weekdays])
+                network=network,
+                name=name,
+                address=f"{name} address",
+                latitude=lat,
+                longitude=lon,
+                time_zone=tz,
+                slot_minutes=slot_minutes,
+                capacity_per_slot=capacity,
+                hours=[OpeningHours(weekday=d, opens=opens, closes=closes) for d in weekdays],
+            )
             db.session.add(center)
             db.session.commit()
             return center.id
 
-    def region(self, *, lat=40.7484, lon=-73.9857, radius_km=30, daily_capacity=3,
-               tz="America/New_York", weekdays=(0, 1, 2, 3, 4, 5, 6)) -> int:
+    def region(
+        self,
+        *,
+        lat=40.7484,
+        lon=-73.9857,
+        radius_km=30,
+        daily_capacity=3,
+        tz="America/New_York",
+        weekdays=(0, 1, 2, 3, 4, 5, 6),
+    ) -> int:
         with self.app.app_context():
-            region = Region(name=f"Metro {os.urandom(2).hex()}", time_zone=tz, latitude=lat, longitude=lon,
-                            radius_km=radius_km, service_weekdays=list(weekdays),
-                            service_start=time(8, 0), service_end=time(16, 0), window_minutes=120,
-                            daily_capacity=daily_capacity)
+            region = Region(
+                name=f"Metro {os.urandom(2).hex()}",
+                time_zone=tz,
+                latitude=lat,
+                longitude=lon,
+                radius_km=radius_km,
+                service_weekdays=list(weekdays),
+                service_start=time(8, 0),
+                service_end=time(16, 0),
+                window_minutes=120,
+                daily_capacity=daily_capacity,
+            )
             db.session.add(region)
             db.session.commit()
             return region.id

@@ -57,8 +57,11 @@ def test_expired_token_is_rejected(world, client, app):
 
     user = world.user("coordinator")
     past = datetime.now(UTC) - timedelta(hours=2)
-    token = jwt.encode({"sub": str(user.id), "iat": past, "exp": past + timedelta(hours=1)},
-                       app.config["SECRET_KEY"], algorithm="HS256")
+    token = jwt.encode(
+        {"sub": str(user.id), "iat": past, "exp": past + timedelta(hours=1)},
+        app.config["SECRET_KEY"],
+        algorithm="HS256",
+    )
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
@@ -66,17 +69,50 @@ def test_cli_creates_user_with_hashed_password(app, world):
     """`flask users create` makes a working login."""
     patient_id = world.patient()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--email", "Nurse@Example.org",
-                                 "--password", "long enough pw", "--role", "coordinator"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Nurse@Example.org",
+            "--password",
+            "long enough pw",
+            "--role",
+            "coordinator",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    token = world.client.post("/api/v1/auth/token",
-                              json={"email": "nurse@example.org", "password": "long enough pw"})
+    token = world.client.post(
+        "/api/v1/auth/token", json={"email": "nurse@example.org", "password": "long enough pw"}
+    )
     assert token.status_code == 200
-    again = runner.invoke(args=["users", "create", "--email", "nurse@example.org",
-                                "--password", "long enough pw", "--role", "admin"])
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "nurse@example.org",
+            "--password",
+            "long enough pw",
+            "--role",
+            "admin",
+        ]
+    )
     assert again.exit_code != 0 and "already exists" in again.output
-    short = runner.invoke(args=["users", "create", "--email", "p@example.org", "--password", "short",
-                                "--role", "patient", "--patient-id", str(patient_id)])
+    short = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "p@example.org",
+            "--password",
+            "short",
+            "--role",
+            "patient",
+            "--patient-id",
+            str(patient_id),
+        ]
+    )
     assert short.exit_code != 0 and "at least 8" in short.output
 
 
@@ -113,16 +149,22 @@ def test_non_staff_are_refused(world, client, method, path, role):
 @pytest.mark.parametrize("method,path", ADMIN_ONLY)
 def test_coordinators_are_refused_admin_endpoints(world, client, method, path):
     """Managing centers and regions is for admins only."""
-    response = getattr(client, method)(path.format(cid=world.center()), headers=world.login("coordinator"),
-                                       json={})
+    response = getattr(client, method)(
+        path.format(cid=world.center()), headers=world.login("coordinator"), json={}
+    )
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/patients/{other}", "/api/v1/patients/{other}/schedule", "/api/v1/patients/{other}/bookings",
-    "/api/v1/availability?patient_id={other}&kind=provider&from={day}&to={day}",
-    "/api/v1/bookings?patient_id={other}",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/patients/{other}",
+        "/api/v1/patients/{other}/schedule",
+        "/api/v1/patients/{other}/bookings",
+        "/api/v1/availability?patient_id={other}&kind=provider&from={day}&to={day}",
+        "/api/v1/bookings?patient_id={other}",
+    ],
+)
 def test_patient_sees_only_own_records(world, client, path):
     """Another patient's records answer 404, exactly like a missing one."""
     from tests.conftest import future_day
@@ -137,14 +179,19 @@ def test_patient_sees_only_own_records(world, client, path):
 def test_sign_in_attempts_are_rate_limited(world, client, app):
     """After the configured number of attempts for one e-mail, sign-in answers 429 problem+json."""
     user = world.user("patient")
-    statuses = [client.post("/api/v1/auth/token", json={"email": user.email, "password": "wrong guess"}).status_code
-                for _ in range(10)]
+    statuses = [
+        client.post("/api/v1/auth/token", json={"email": user.email, "password": "wrong guess"}).status_code
+        for _ in range(10)
+    ]
     assert statuses == [401] * 10
     blocked = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
     assert blocked.status_code == 429
     assert blocked.content_type == "application/problem+json" and "Retry-After" in blocked.headers
     other = world.user("coordinator")  # another account from the same address is not locked out
-    assert client.post("/api/v1/auth/token", json={"email": other.email, "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/token", json={"email": other.email, "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_query_strings_are_not_logged(world, client, caplog):
@@ -153,9 +200,15 @@ def test_query_strings_are_not_logged(world, client, caplog):
 
     from booking.log_privacy import DropQueryStrings
 
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s -',
-                               ("127.0.0.1", "now", "GET /api/v1/service-centers?near=350+5th+Ave HTTP/1.1", "200"),
-                               None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - [%s] "%s" %s -',
+        ("127.0.0.1", "now", "GET /api/v1/service-centers?near=350+5th+Ave HTTP/1.1", "200"),
+        None,
+    )
     DropQueryStrings().filter(record)
     assert "5th" not in record.getMessage() and "GET /api/v1/service-centers HTTP/1.1" in record.getMessage()
 

@@ -13,8 +13,10 @@ def get(client, headers, **params):
     return client.get("/api/v1/availability", query_string=params, headers=headers)
 
 
-@pytest.mark.parametrize("day,offset", [("2027-03-14", "-04:00"), ("2027-11-07", "-05:00"),
-                                        ("2027-03-13", "-05:00"), ("2027-11-06", "-04:00")])
+@pytest.mark.parametrize(
+    "day,offset",
+    [("2027-03-14", "-04:00"), ("2027-11-07", "-05:00"), ("2027-03-13", "-05:00"), ("2027-11-06", "-04:00")],
+)
 def test_center_slots_keep_local_hours_across_dst(world, client, day, offset):
     """On both US DST change days the grid still runs 07:00–15:00 local with the right offset."""
     pid, headers = world.patient_login(last_infusion=date(2026, 12, 1))
@@ -35,13 +37,19 @@ def test_closures_and_closed_weekdays_have_no_slots(world, client, app):
     start = future_day(14)
     monday = start + timedelta(days=(7 - start.weekday()) % 7)
     admin = world.login("admin")
-    closed = client.post(f"/api/v1/service-centers/{cid}/closures", headers=admin,
-                         json={"start_date": monday.isoformat(), "end_date": monday.isoformat(),
-                               "reason": "Holiday"})
+    closed = client.post(
+        f"/api/v1/service-centers/{cid}/closures",
+        headers=admin,
+        json={"start_date": monday.isoformat(), "end_date": monday.isoformat(), "reason": "Holiday"},
+    )
     assert closed.status_code == 201
-    body = get(client, headers, kind="service_center", service_center_id=cid,
-               **{"from": (monday - timedelta(days=2)).isoformat(),
-                  "to": (monday + timedelta(days=1)).isoformat()}).json
+    body = get(
+        client,
+        headers,
+        kind="service_center",
+        service_center_id=cid,
+        **{"from": (monday - timedelta(days=2)).isoformat(), "to": (monday + timedelta(days=1)).isoformat()},
+    ).json
     days = {o["local_start"][:10] for o in body["openings"]}
     assert days == {(monday + timedelta(days=1)).isoformat()}
 
@@ -75,13 +83,16 @@ def test_provider_availability_gives_the_notice(world, client):
     assert "co-pay" in body["notice"] and body["provider"]["name"] == "Dr. Rivera"
 
 
-@pytest.mark.parametrize("params,status", [
-    ({"from": "2020-01-01", "to": "2020-01-03"}, 422),  # past
-    ({"from": "2030-01-10", "to": "2030-01-01"}, 422),  # reversed
-    ({"from": "2030-01-01", "to": "2030-06-01"}, 422),  # too long
-    ({"from": "2030-02-30", "to": "2030-03-01"}, 422),  # not a date
-    ({"to": "2030-03-01"}, 422),  # missing from
-])
+@pytest.mark.parametrize(
+    "params,status",
+    [
+        ({"from": "2020-01-01", "to": "2020-01-03"}, 422),  # past
+        ({"from": "2030-01-10", "to": "2030-01-01"}, 422),  # reversed
+        ({"from": "2030-01-01", "to": "2030-06-01"}, 422),  # too long
+        ({"from": "2030-02-30", "to": "2030-03-01"}, 422),  # not a date
+        ({"to": "2030-03-01"}, 422),  # missing from
+    ],
+)
 def test_bad_ranges_are_422(world, client, params, status):
     """Past, reversed, too long, malformed and missing date ranges are refused."""
     _, headers = world.patient_login()
@@ -95,5 +106,7 @@ def test_unknown_center_is_404(world, client):
     """Asking for a center that does not exist is 404."""
     _, headers = world.patient_login()
     day = future_day().isoformat()
-    response = get(client, headers, kind="service_center", service_center_id=424242, **{"from": day, "to": day})
+    response = get(
+        client, headers, kind="service_center", service_center_id=424242, **{"from": day, "to": day}
+    )
     assert response.status_code == 404

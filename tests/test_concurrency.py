@@ -13,8 +13,12 @@ from tests.test_bookings import openings
 
 
 def _post(url: str, headers: dict, body: dict) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={**headers, "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={**headers, "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status
@@ -72,9 +76,14 @@ def test_same_patient_racing_two_slots_gets_one_month_booking(world, client, liv
     cid = world.center(capacity=5)
     _, headers = world.patient_login()
     slots = openings(client, headers, kind="service_center", service_center_id=cid)[:5]
-    calls = [lambda s=s: _post(f"{live_server}/api/v1/bookings", headers,
-                               {"kind": "service_center", "service_center_id": cid,
-                                "starts_at": s["starts_at"]}) for s in slots]
+    calls = [
+        lambda s=s: _post(
+            f"{live_server}/api/v1/bookings",
+            headers,
+            {"kind": "service_center", "service_center_id": cid, "starts_at": s["starts_at"]},
+        )
+        for s in slots
+    ]
     statuses = _race(calls)
     assert statuses == [201] + [409] * 4
     with app.app_context():

@@ -28,16 +28,26 @@ def role_headers(world):
     pid, patient = world.patient_login()
     world.center()
     world.region()
-    return {"patient": patient, "technician": world.login("technician"),
-            "coordinator": world.login("coordinator"), "admin": world.login("admin")}
+    return {
+        "patient": patient,
+        "technician": world.login("technician"),
+        "coordinator": world.login("coordinator"),
+        "admin": world.login("admin"),
+    }
 
 
 def test_openapi_document_describes_the_api(client):
     """The document is served, names every booking endpoint and the bearer scheme."""
     spec = client.get("/api/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/auth/token", "/api/v1/patients/{patient_id}/schedule", "/api/v1/service-centers",
-                 "/api/v1/availability", "/api/v1/bookings", "/api/v1/bookings/{booking_id}/cancel"):
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/patients/{patient_id}/schedule",
+        "/api/v1/service-centers",
+        "/api/v1/availability",
+        "/api/v1/bookings",
+        "/api/v1/bookings/{booking_id}/cancel",
+    ):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     create = spec["paths"]["/api/v1/bookings"]["post"]
@@ -49,11 +59,19 @@ def test_openapi_document_describes_the_api(client):
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_no_server_errors_and_responses_match_schema(case, role_headers):
     """For every role: no 5xx, every response fits its documented schema and content type."""
     for headers in role_headers.values():
-        case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance,
-                                                        content_type_conformance])
+        case.call_and_validate(
+            headers=headers,
+            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        )

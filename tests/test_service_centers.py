@@ -17,39 +17,52 @@ def centers(world):
 def test_nearest_first_with_distance(world, client, centers):
     """Centers come nearest first, with the geodesic distance in km."""
     headers = world.login("patient", patient_id=world.patient())
-    body = client.get("/api/v1/service-centers", query_string={"near": "40.7484,-73.9857"}, headers=headers).json
+    body = client.get(
+        "/api/v1/service-centers", query_string={"near": "40.7484,-73.9857"}, headers=headers
+    ).json
     assert [c["name"] for c in body] == ["Midtown", "Brooklyn", "Newark"]
     from geopy.distance import geodesic
 
-    assert body[0]["distance_km"] == pytest.approx(geodesic((40.7484, -73.9857), (40.7505, -73.9934)).km, abs=1e-3)
-    assert body[2]["distance_km"] == pytest.approx(geodesic((40.7484, -73.9857), (40.7357, -74.1724)).km, abs=1e-3)
+    assert body[0]["distance_km"] == pytest.approx(
+        geodesic((40.7484, -73.9857), (40.7505, -73.9934)).km, abs=1e-3
+    )
+    assert body[2]["distance_km"] == pytest.approx(
+        geodesic((40.7484, -73.9857), (40.7357, -74.1724)).km, abs=1e-3
+    )
 
 
 def test_radius_limit_and_network_filter(world, client, centers):
     """radius_km cuts far centers, limit cuts the list, network keeps one network."""
     headers = world.login("coordinator")
     near = {"near": "40.7484,-73.9857"}
-    within = client.get("/api/v1/service-centers", query_string={**near, "radius_km": 10}, headers=headers).json
+    within = client.get(
+        "/api/v1/service-centers", query_string={**near, "radius_km": 10}, headers=headers
+    ).json
     assert [c["name"] for c in within] == ["Midtown", "Brooklyn"]
     one = client.get("/api/v1/service-centers", query_string={**near, "limit": 1}, headers=headers).json
     assert [c["name"] for c in one] == ["Midtown"]
-    quest = client.get("/api/v1/service-centers", query_string={**near, "network": "quest-like"},
-                       headers=headers).json
+    quest = client.get(
+        "/api/v1/service-centers", query_string={**near, "network": "quest-like"}, headers=headers
+    ).json
     assert [c["name"] for c in quest] == ["Brooklyn"]
 
 
 def test_near_a_zip_code(world, client, centers):
     """A ZIP code is geocoded offline to its centroid."""
-    body = client.get("/api/v1/service-centers", query_string={"near": "Brooklyn, NY 11201"},
-                      headers=world.login("coordinator")).json
+    body = client.get(
+        "/api/v1/service-centers",
+        query_string={"near": "Brooklyn, NY 11201"},
+        headers=world.login("coordinator"),
+    ).json
     assert body[0]["name"] == "Brooklyn"
 
 
 @pytest.mark.parametrize("near", ["nowhere at all", "91.0,10.0", "00000"])
 def test_place_that_cannot_be_geocoded_is_422(world, client, near):
     """An address without a known ZIP or an impossible coordinate is 422 naming 'near'."""
-    response = client.get("/api/v1/service-centers", query_string={"near": near},
-                          headers=world.login("coordinator"))
+    response = client.get(
+        "/api/v1/service-centers", query_string={"near": near}, headers=world.login("coordinator")
+    )
     assert response.status_code == 422
     assert "near" in response.json["errors"]
 
@@ -58,13 +71,28 @@ def test_search_sees_new_and_deactivated_centers(world, client, centers):
     """The cached index follows admin changes at once."""
     admin = world.login("admin")
     near = {"near": "40.7484,-73.9857", "limit": 1}
-    assert client.get("/api/v1/service-centers", query_string=near, headers=admin).json[0]["name"] == "Midtown"
+    assert (
+        client.get("/api/v1/service-centers", query_string=near, headers=admin).json[0]["name"] == "Midtown"
+    )
     client.patch(f"/api/v1/service-centers/{centers['midtown']}", json={"active": False}, headers=admin)
-    assert client.get("/api/v1/service-centers", query_string=near, headers=admin).json[0]["name"] == "Brooklyn"
-    created = client.post("/api/v1/service-centers", headers=admin, json={
-        "network": "Acme Labs", "name": "Empire", "time_zone": "America/New_York",
-        "address": {"line": "350 5th Ave, New York, NY 10118", "latitude": 40.7484, "longitude": -73.9857},
-        "hours": [{"weekday": 0, "opens": "08:00:00", "closes": "12:00:00"}]})
+    assert (
+        client.get("/api/v1/service-centers", query_string=near, headers=admin).json[0]["name"] == "Brooklyn"
+    )
+    created = client.post(
+        "/api/v1/service-centers",
+        headers=admin,
+        json={
+            "network": "Acme Labs",
+            "name": "Empire",
+            "time_zone": "America/New_York",
+            "address": {
+                "line": "350 5th Ave, New York, NY 10118",
+                "latitude": 40.7484,
+                "longitude": -73.9857,
+            },
+            "hours": [{"weekday": 0, "opens": "08:00:00", "closes": "12:00:00"}],
+        },
+    )
     assert created.status_code == 201, created.json
     assert client.get("/api/v1/service-centers", query_string=near, headers=admin).json[0]["name"] == "Empire"
 
@@ -72,9 +100,13 @@ def test_search_sees_new_and_deactivated_centers(world, client, centers):
 def test_admin_input_is_validated(world, client):
     """Hours that close before they open and unknown fields are 422."""
     admin = world.login("admin")
-    body = {"network": "A", "name": "B", "time_zone": "America/New_York",
-            "address": {"line": "Somewhere 10001"},
-            "hours": [{"weekday": 0, "opens": "12:00:00", "closes": "08:00:00"}]}
+    body = {
+        "network": "A",
+        "name": "B",
+        "time_zone": "America/New_York",
+        "address": {"line": "Somewhere 10001"},
+        "hours": [{"weekday": 0, "opens": "12:00:00", "closes": "08:00:00"}],
+    }
     assert client.post("/api/v1/service-centers", json=body, headers=admin).status_code == 422
     body["hours"][0] = {"weekday": 7, "opens": "08:00:00", "closes": "12:00:00"}
     assert client.post("/api/v1/service-centers", json=body, headers=admin).status_code == 422

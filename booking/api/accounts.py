@@ -29,8 +29,11 @@ def _sign_in_key() -> str:
 
 @blp.route("/token")
 class Token(MethodView):
-    decorators = [limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_sign_in_key,
-                                methods=["POST"])]
+    decorators = [
+        limiter.limit(
+            lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_sign_in_key, methods=["POST"]
+        )
+    ]
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
@@ -46,8 +49,14 @@ class Token(MethodView):
         if user is None:
             raise BadCredentials("E-mail or password is wrong.")
         token, ttl = issue_token(user)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": ttl,
-                "role": user.role, "user_id": user.id, "patient_id": user.patient_id}
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": ttl,
+            "role": user.role,
+            "user_id": user.id,
+            "patient_id": user.patient_id,
+        }
 
 
 @blp.route("/me")

@@ -11,8 +11,12 @@ from booking.schemas import AvailabilityArgsSchema, AvailabilitySchema
 from booking.services.availability import availability
 from booking.services.patients import visible_patient
 
-blp = Blueprint("availability", __name__, url_prefix="/api/v1/availability",
-                description="Open slots, arrival windows and provider visits.")
+blp = Blueprint(
+    "availability",
+    __name__,
+    url_prefix="/api/v1/availability",
+    description="Open slots, arrival windows and provider visits.",
+)
 
 
 @blp.route("")

@@ -7,9 +7,17 @@ from flask_smorest import Blueprint
 
 def documented_errors(blp: Blueprint, *codes: int):
     """Declare the problem+json responses an endpoint may give, for the OpenAPI document."""
-    names = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-             409: "CONFLICT", 412: "PRECONDITION_FAILED", 422: "UNPROCESSABLE_ENTITY",
-             428: "PRECONDITION_REQUIRED", 429: "TOO_MANY_REQUESTS"}
+    names = {
+        400: "BAD_REQUEST",
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        409: "CONFLICT",
+        412: "PRECONDITION_FAILED",
+        422: "UNPROCESSABLE_ENTITY",
+        428: "PRECONDITION_REQUIRED",
+        429: "TOO_MANY_REQUESTS",
+    }
 
     def decorator(view):
         for code in codes:

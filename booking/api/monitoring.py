@@ -13,8 +13,9 @@ from booking.schedule import month_of
 from booking.schemas import DuePatientSchema, MonthArgsSchema
 from booking.services.monitoring import due_without_booking, overdue_patients
 
-blp = Blueprint("monitoring", __name__, url_prefix="/api/v1/monitoring",
-                description="Who is due or overdue (staff).")
+blp = Blueprint(
+    "monitoring", __name__, url_prefix="/api/v1/monitoring", description="Who is due or overdue (staff)."
+)
 
 
 @blp.route("/due")

@@ -22,8 +22,9 @@ from booking.services import patients as svc
 from booking.services.bookings import booking_view
 from booking.services.monitoring import patient_schedule
 
-blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients",
-                description="Patients in the monitoring program.")
+blp = Blueprint(
+    "patients", __name__, url_prefix="/api/v1/patients", description="Patients in the monitoring program."
+)
 
 
 @blp.route("")
@@ -38,8 +39,11 @@ class Patients(MethodView):
         query = db.select(Patient).order_by(Patient.last_name, Patient.first_name, Patient.id)
         if args.get("q"):
             like = f"%{args['q'].lower()}%"
-            query = query.where(db.or_(db.func.lower(Patient.last_name).like(like),
-                                       db.func.lower(Patient.first_name).like(like)))
+            query = query.where(
+                db.or_(
+                    db.func.lower(Patient.last_name).like(like), db.func.lower(Patient.first_name).like(like)
+                )
+            )
         return [svc.patient_view(p) for p in paginate_query(db, query, pagination_parameters)]
 
     @roles_allowed(*STAFF)
@@ -104,6 +108,9 @@ class PatientBookings(MethodView):
     def get(self, patient_id, pagination_parameters):
         """A patient's bookings, latest first."""
         patient = svc.visible_patient(current_user(), patient_id)
-        query = db.select(Booking).where(Booking.patient_id == patient.id).order_by(
-            Booking.starts_at.desc(), Booking.id.desc())
+        query = (
+            db.select(Booking)
+            .where(Booking.patient_id == patient.id)
+            .order_by(Booking.starts_at.desc(), Booking.id.desc())
+        )
         return [booking_view(b) for b in paginate_query(db, query, pagination_parameters)]

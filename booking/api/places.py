@@ -33,12 +33,22 @@ def _center_or_404(center_id: int) -> ServiceCenter:
 
 
 def _center_view(center: ServiceCenter, distance_km: float | None = None) -> dict:
-    return {"id": center.id, "network": center.network, "name": center.name, "address": center.address,
-            "phone": center.phone, "latitude": center.latitude, "longitude": center.longitude,
-            "time_zone": center.time_zone, "slot_minutes": center.slot_minutes,
-            "capacity_per_slot": center.capacity_per_slot, "active": center.active,
-            "hours": center.hours, "closures": center.closures,
-            "distance_km": round(distance_km, 3) if distance_km is not None else None}
+    return {
+        "id": center.id,
+        "network": center.network,
+        "name": center.name,
+        "address": center.address,
+        "phone": center.phone,
+        "latitude": center.latitude,
+        "longitude": center.longitude,
+        "time_zone": center.time_zone,
+        "slot_minutes": center.slot_minutes,
+        "capacity_per_slot": center.capacity_per_slot,
+        "active": center.active,
+        "hours": center.hours,
+        "closures": center.closures,
+        "distance_km": round(distance_km, 3) if distance_km is not None else None,
+    }
 
 
 @blp.route("/service-centers")
@@ -55,14 +65,18 @@ class ServiceCenters(MethodView):
         """
         if args.get("near"):
             point = locate(args["near"], field="near")
-            found = nearest_service_centers(point, radius_km=args.get("radius_km"),
-                                            limit=args["limit"], network=args.get("network"))
+            found = nearest_service_centers(
+                point, radius_km=args.get("radius_km"), limit=args["limit"], network=args.get("network")
+            )
             return [_center_view(c, d) for c, d in found]
         query = db.select(ServiceCenter).where(ServiceCenter.active.is_(True))
         if args.get("network"):
             query = query.where(db.func.lower(ServiceCenter.network) == args["network"].lower())
-        centers = db.session.scalars(query.order_by(ServiceCenter.name).limit(args["limit"]).options(
-            selectinload(ServiceCenter.hours), selectinload(ServiceCenter.closures)))
+        centers = db.session.scalars(
+            query.order_by(ServiceCenter.name)
+            .limit(args["limit"])
+            .options(selectinload(ServiceCenter.hours), selectinload(ServiceCenter.closures))
+        )
         return [_center_view(c) for c in centers]
 
     @roles_allowed(Role.ADMIN)
@@ -73,11 +87,17 @@ class ServiceCenters(MethodView):
         """Add a service center (admin)."""
         point = resolve_address(data["address"], field="address")
         center = ServiceCenter(
-            network=data["network"], name=data["name"], address=data["address"]["line"],
-            phone=data.get("phone"), latitude=point.latitude, longitude=point.longitude,
-            time_zone=data["time_zone"], slot_minutes=data["slot_minutes"],
+            network=data["network"],
+            name=data["name"],
+            address=data["address"]["line"],
+            phone=data.get("phone"),
+            latitude=point.latitude,
+            longitude=point.longitude,
+            time_zone=data["time_zone"],
+            slot_minutes=data["slot_minutes"],
             capacity_per_slot=data["capacity_per_slot"],
-            hours=[OpeningHours(**h) for h in data["hours"]])
+            hours=[OpeningHours(**h) for h in data["hours"]],
+        )
         db.session.add(center)
         db.session.commit()
         return _center_view(center)

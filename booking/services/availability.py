@@ -54,15 +54,19 @@ def check_range(first: date, last: date, tz: str) -> None:
         raise Unprocessable("The date range is in the past.", errors={"to": ["Must not be in the past."]})
     limit = current_app.config["MAX_AVAILABILITY_DAYS"]
     if (last - first).days + 1 > limit:
-        raise Unprocessable(f"The date range may span at most {limit} days.",
-                            errors={"to": [f"At most {limit} days after 'from'."]})
+        raise Unprocessable(
+            f"The date range may span at most {limit} days.",
+            errors={"to": [f"At most {limit} days after 'from'."]},
+        )
 
 
 def active_center(center_id: int | None) -> ServiceCenter:
     """:raise Unprocessable/NotFound: missing or unknown center."""
     if center_id is None:
-        raise Unprocessable("service_center_id is required for a service_center visit.",
-                            errors={"service_center_id": ["Required for kind=service_center."]})
+        raise Unprocessable(
+            "service_center_id is required for a service_center visit.",
+            errors={"service_center_id": ["Required for kind=service_center."]},
+        )
     center = db.session.get(ServiceCenter, center_id)
     if center is None or not center.active:
         raise NotFound(f"Service center {center_id} not found.")
@@ -121,23 +125,32 @@ def visit_site(patient: Patient, kind: str) -> Site:
     prefix = "home" if kind == "home" else "office"
     address = getattr(patient, f"{prefix}_address")
     if not address:
-        raise Unprocessable(f"The patient has no {prefix} address on file.",
-                            errors={"kind": [f"No {prefix} address on file."]})
+        raise Unprocessable(
+            f"The patient has no {prefix} address on file.",
+            errors={"kind": [f"No {prefix} address on file."]},
+        )
     lat, lon = getattr(patient, f"{prefix}_latitude"), getattr(patient, f"{prefix}_longitude")
     region = region_for(lat, lon)
     if region is None:
-        raise Unprocessable(f"The {prefix} address is outside every home-visit service region.",
-                            errors={"kind": [f"Mobile visits are not offered at this {prefix} address."]})
+        raise Unprocessable(
+            f"The {prefix} address is outside every home-visit service region.",
+            errors={"kind": [f"Mobile visits are not offered at this {prefix} address."]},
+        )
     return Site(address, lat, lon, region)
 
 
 def provider_of(patient: Patient) -> dict:
     """:raise Unprocessable: (422) the patient has no provider on file."""
     if not patient.provider_name:
-        raise Unprocessable("The patient has no healthcare provider on file.",
-                            errors={"kind": ["No healthcare provider on file."]})
-    return {"name": patient.provider_name, "address": patient.provider_address,
-            "phone": patient.provider_phone}
+        raise Unprocessable(
+            "The patient has no healthcare provider on file.",
+            errors={"kind": ["No healthcare provider on file."]},
+        )
+    return {
+        "name": patient.provider_name,
+        "address": patient.provider_address,
+        "phone": patient.provider_phone,
+    }
 
 
 class _IsoTimes:
@@ -192,28 +205,50 @@ def opening_views(openings: list[Opening], tz: str) -> list[dict]:
     views = []
     for o in openings:
         start, end = int(o.slot.start.timestamp()), int(o.slot.end.timestamp())
-        views.append({"starts_at": utc.iso_ts(start), "ends_at": utc.iso_ts(end),
-                      "local_start": local.iso_ts(start), "local_end": local.iso_ts(end),
-                      "places_left": o.places_left})
+        views.append(
+            {
+                "starts_at": utc.iso_ts(start),
+                "ends_at": utc.iso_ts(end),
+                "local_start": local.iso_ts(start),
+                "local_end": local.iso_ts(end),
+                "places_left": o.places_left,
+            }
+        )
     return views
 
 
 def availability(patient: Patient, kind: str, first: date, last: date, center_id: int | None) -> dict:
     """Everything the booking page needs to offer ``kind`` between two dates."""
-    result = {"patient_id": patient.id, "kind": kind, "start": first, "end": last,
-              "service_center": None, "region": None, "openings": [], "notice": None,
-              "copay_may_apply": kind == "provider", "time_agreed_with_provider": kind == "provider",
-              "provider": None, "time_zone": patient.time_zone}
+    result = {
+        "patient_id": patient.id,
+        "kind": kind,
+        "start": first,
+        "end": last,
+        "service_center": None,
+        "region": None,
+        "openings": [],
+        "notice": None,
+        "copay_may_apply": kind == "provider",
+        "time_agreed_with_provider": kind == "provider",
+        "provider": None,
+        "time_zone": patient.time_zone,
+    }
     if kind == "service_center":
         center = active_center(center_id)
         check_range(first, last, center.time_zone)
-        result.update(time_zone=center.time_zone, service_center=center_ref(center),
-                      openings=opening_views(center_openings(center, first, last), center.time_zone))
+        result.update(
+            time_zone=center.time_zone,
+            service_center=center_ref(center),
+            openings=opening_views(center_openings(center, first, last), center.time_zone),
+        )
     elif kind in ("home", "office"):
         site = visit_site(patient, kind)
         check_range(first, last, site.region.time_zone)
-        result.update(time_zone=site.region.time_zone, region=region_ref(site.region),
-                      openings=opening_views(site_openings(site, first, last), site.region.time_zone))
+        result.update(
+            time_zone=site.region.time_zone,
+            region=region_ref(site.region),
+            openings=opening_views(site_openings(site, first, last), site.region.time_zone),
+        )
     else:
         check_range(first, last, patient.time_zone)
         result.update(provider=provider_of(patient), notice=PROVIDER_NOTICE)

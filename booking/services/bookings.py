@@ -54,8 +54,10 @@ def visible_booking(user: User, booking_id: int) -> Booking:
 
 def _not_an_opening(kind: str) -> Unprocessable:
     what = "slot of this service center" if kind == "service_center" else "arrival window offered here"
-    return Unprocessable(f"starts_at is not a {what}; pick one from /api/v1/availability.",
-                         errors={"starts_at": [f"Not a {what}."]})
+    return Unprocessable(
+        f"starts_at is not a {what}; pick one from /api/v1/availability.",
+        errors={"starts_at": [f"Not a {what}."]},
+    )
 
 
 def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int | None) -> Placement:
@@ -72,14 +74,23 @@ def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int
         slot = next((s for s in av.center_grid(center, day, day) if s.start == starts_at), None)
         if slot is None:
             raise _not_an_opening(kind)
-        return Placement(slot.start, slot.end, center.time_zone, service_center_id=center.id,
-                         address=center.address, latitude=center.latitude, longitude=center.longitude,
-                         capacity_key=capacity.center_slot_key(center.id, slot.start),
-                         capacity=center.capacity_per_slot,
-                         full_message="This slot is fully booked; pick another one.")
+        return Placement(
+            slot.start,
+            slot.end,
+            center.time_zone,
+            service_center_id=center.id,
+            address=center.address,
+            latitude=center.latitude,
+            longitude=center.longitude,
+            capacity_key=capacity.center_slot_key(center.id, slot.start),
+            capacity=center.capacity_per_slot,
+            full_message="This slot is fully booked; pick another one.",
+        )
     if center_id is not None:
-        raise Unprocessable(f"service_center_id does not apply to a {kind} visit.",
-                            errors={"service_center_id": [f"Not allowed for kind={kind}."]})
+        raise Unprocessable(
+            f"service_center_id does not apply to a {kind} visit.",
+            errors={"service_center_id": [f"Not allowed for kind={kind}."]},
+        )
     if kind in ("home", "office"):
         site = av.visit_site(patient, kind)
         region = site.region
@@ -87,11 +98,18 @@ def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int
         window = next((w for w in av.region_grid(region, day, day) if w.start == starts_at), None)
         if window is None:
             raise _not_an_opening(kind)
-        return Placement(window.start, window.end, region.time_zone, region_id=region.id,
-                         address=site.address, latitude=site.latitude, longitude=site.longitude,
-                         capacity_key=capacity.region_day_key(region.id, day),
-                         capacity=region.daily_capacity,
-                         full_message="No more mobile visits can be booked on this day; pick another day.")
+        return Placement(
+            window.start,
+            window.end,
+            region.time_zone,
+            region_id=region.id,
+            address=site.address,
+            latitude=site.latitude,
+            longitude=site.longitude,
+            capacity_key=capacity.region_day_key(region.id, day),
+            capacity=region.daily_capacity,
+            full_message="No more mobile visits can be booked on this day; pick another day.",
+        )
     provider = av.provider_of(patient)
     return Placement(starts_at, None, patient.time_zone, address=provider["address"])
 
@@ -102,14 +120,17 @@ def _monitoring_month(patient: Patient, placement: Placement) -> date:
     courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in patient.courses]
     window = schedule.monitoring_window(courses)
     if window is None or not window[0] <= month <= window[1]:
-        raise Unprocessable(f"{month_label(month)} is not a monitoring month for this patient.",
-                            errors={"starts_at": ["Outside the patient's monitoring schedule."]})
+        raise Unprocessable(
+            f"{month_label(month)} is not a monitoring month for this patient.",
+            errors={"starts_at": ["Outside the patient's monitoring schedule."]},
+        )
     return month
 
 
 def _active_in_month(patient_id: int, month: date, exclude: int | None = None) -> Booking | None:
     query = db.select(Booking).where(
-        Booking.patient_id == patient_id, Booking.monitoring_month == month,
+        Booking.patient_id == patient_id,
+        Booking.monitoring_month == month,
         Booking.status.not_in(INACTIVE_STATUSES),
     )
     if exclude is not None:
@@ -118,15 +139,20 @@ def _active_in_month(patient_id: int, month: date, exclude: int | None = None) -
 
 
 def _month_taken(month: date) -> Conflict:
-    return Conflict(f"The patient already has a lab visit for {month_label(month)}; "
-                    "reschedule or cancel it instead.")
+    return Conflict(
+        f"The patient already has a lab visit for {month_label(month)}; reschedule or cancel it instead."
+    )
 
 
 def _apply(booking: Booking, placement: Placement) -> None:
     booking.starts_at, booking.ends_at = placement.starts_at, placement.ends_at
     booking.time_zone = placement.time_zone
     booking.service_center_id, booking.region_id = placement.service_center_id, placement.region_id
-    booking.address, booking.latitude, booking.longitude = placement.address, placement.latitude, placement.longitude
+    booking.address, booking.latitude, booking.longitude = (
+        placement.address,
+        placement.latitude,
+        placement.longitude,
+    )
     booking.capacity_key = placement.capacity_key
 
 
@@ -137,8 +163,14 @@ def _take(placement: Placement, booking_id: int | None = None) -> None:
         # dispatch: after the day's counter row is taken (and locked), check the fleet can still reach it
         from dispatch.fleet import ensure_servable
 
-        ensure_servable(placement.region_id, placement.starts_at, placement.ends_at,
-                        placement.latitude, placement.longitude, exclude_booking=booking_id)
+        ensure_servable(
+            placement.region_id,
+            placement.starts_at,
+            placement.ends_at,
+            placement.latitude,
+            placement.longitude,
+            exclude_booking=booking_id,
+        )
 
 
 def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
@@ -152,11 +184,23 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
     if _active_in_month(patient.id, month):
         raise _month_taken(month)
     _take(placement)
-    booking = Booking(patient_id=patient.id, kind=kind, status=initial_status(kind),
-                      monitoring_month=month, notes=data.get("notes"), created_by_id=actor.id)
+    booking = Booking(
+        patient_id=patient.id,
+        kind=kind,
+        status=initial_status(kind),
+        monitoring_month=month,
+        notes=data.get("notes"),
+        created_by_id=actor.id,
+    )
     _apply(booking, placement)
-    booking.events.append(BookingEvent(actor_id=actor.id, action="created", to_status=booking.status,
-                                       detail={"starts_at": placement.starts_at.isoformat()}))
+    booking.events.append(
+        BookingEvent(
+            actor_id=actor.id,
+            action="created",
+            to_status=booking.status,
+            detail={"starts_at": placement.starts_at.isoformat()},
+        )
+    )
     db.session.add(booking)
     flush_or_conflict(month)
     return booking
@@ -177,8 +221,11 @@ def _check_cutoff(actor: User, booking: Booking, hours_key: str, what: str) -> N
         return
     deadline = booking.starts_at - timedelta(hours=current_app.config[hours_key])
     if av.now_utc() > deadline:
-        raise Conflict(f"A visit can be {what} online only until {current_app.config[hours_key]} hours "
-                       "before it starts; please call your coordinator.", deadline=deadline.isoformat())
+        raise Conflict(
+            f"A visit can be {what} online only until {current_app.config[hours_key]} hours "
+            "before it starts; please call your coordinator.",
+            deadline=deadline.isoformat(),
+        )
 
 
 def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
@@ -204,10 +251,21 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
     previous = booking.status
     if booking.status == "assigned":
         booking.status = "confirmed"  # the technician's route no longer holds it
-    booking.events.append(BookingEvent(
-        actor_id=actor.id, action="rescheduled", from_status=previous, to_status=booking.status,
-        detail={"before": before, "after": {"starts_at": placement.starts_at.isoformat(),
-                                            "service_center_id": placement.service_center_id}}))
+    booking.events.append(
+        BookingEvent(
+            actor_id=actor.id,
+            action="rescheduled",
+            from_status=previous,
+            to_status=booking.status,
+            detail={
+                "before": before,
+                "after": {
+                    "starts_at": placement.starts_at.isoformat(),
+                    "service_center_id": placement.service_center_id,
+                },
+            },
+        )
+    )
     flush_or_conflict(month)
     return booking
 
@@ -225,8 +283,15 @@ def change_status(actor: User, booking: Booking, new_status: str, reason: str | 
     previous = booking.status
     booking.status = new_status
     booking.status_reason = reason or None
-    booking.events.append(BookingEvent(actor_id=actor.id, action="status", from_status=previous,
-                                       to_status=new_status, detail={"reason": reason} if reason else None))
+    booking.events.append(
+        BookingEvent(
+            actor_id=actor.id,
+            action="status",
+            from_status=previous,
+            to_status=new_status,
+            detail={"reason": reason} if reason else None,
+        )
+    )
     db.session.flush()
     return booking
 
@@ -240,19 +305,28 @@ def booking_view(booking: Booking) -> dict:
         place = av.center_ref(booking.service_center)
     open_ = is_open(booking.status)
     return {
-        "id": booking.id, "patient_id": booking.patient_id, "kind": booking.kind,
-        "status": booking.status, "status_reason": booking.status_reason,
+        "id": booking.id,
+        "patient_id": booking.patient_id,
+        "kind": booking.kind,
+        "status": booking.status,
+        "status_reason": booking.status_reason,
         "monitoring_month": month_label(booking.monitoring_month),
         "service_center": place,
         "region": av.region_ref(booking.region) if booking.region is not None else None,
-        "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
         "local_start": booking.starts_at.astimezone(zone).isoformat(),
         "local_end": booking.ends_at.astimezone(zone).isoformat() if booking.ends_at else None,
-        "time_zone": booking.time_zone, "address": booking.address, "notes": booking.notes,
+        "time_zone": booking.time_zone,
+        "address": booking.address,
+        "notes": booking.notes,
         "notice": av.PROVIDER_NOTICE if booking.kind == "provider" else None,
-        "reschedule_until": booking.starts_at - timedelta(hours=config["RESCHEDULE_CUTOFF_HOURS"]) if open_ else None,
+        "reschedule_until": booking.starts_at - timedelta(hours=config["RESCHEDULE_CUTOFF_HOURS"])
+        if open_
+        else None,
         "cancel_until": booking.starts_at - timedelta(hours=config["CANCEL_CUTOFF_HOURS"]) if open_ else None,
-        "created_at": booking.created_at, "updated_at": booking.updated_at,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
         # dispatch: the technician and arrival window of the published plan, if any
         **published_visit(booking),
     }

@@ -73,7 +73,7 @@ def center_booked_counts(center_id: int, first: datetime, last: datetime) -> dic
     ).all()
     prefix = f"center:{center_id}:"
     return {
-        datetime.strptime(key[len(prefix):], _KEY_TIME).replace(tzinfo=UTC): booked
+        datetime.strptime(key[len(prefix) :], _KEY_TIME).replace(tzinfo=UTC): booked
         for key, booked in rows
         if key.startswith(prefix)
     }
@@ -89,7 +89,7 @@ def region_booked_counts(region_id: int, first: date, last: date) -> dict[date, 
     ).all()
     prefix = f"region:{region_id}:"
     return {
-        datetime.strptime(key[len(prefix):], "%Y%m%d").date(): booked
+        datetime.strptime(key[len(prefix) :], "%Y%m%d").date(): booked
         for key, booked in rows
         if key.startswith(prefix)
     }

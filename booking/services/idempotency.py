@@ -33,8 +33,10 @@ def request_fingerprint(path: str, body: object) -> str:
 def check_key(key: str) -> str:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise Unprocessable(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
-                            errors={"Idempotency-Key": ["Invalid length."]})
+        raise Unprocessable(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+            errors={"Idempotency-Key": ["Invalid length."]},
+        )
     return key
 
 
@@ -49,12 +51,17 @@ def stored_response(user_id: int, key: str, fingerprint: str) -> StoredResponse 
     if record is None:
         return None
     if record.request_hash != fingerprint:
-        raise Unprocessable("This Idempotency-Key was already used with a different request body.",
-                            errors={"Idempotency-Key": ["Reused with a different body."]})
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request body.",
+            errors={"Idempotency-Key": ["Reused with a different body."]},
+        )
     return StoredResponse(record.status_code, record.body)
 
 
 def remember(user_id: int, key: str, fingerprint: str, status_code: int, body: str) -> None:
     """Store the response; flushed with the rest of the transaction."""
-    db.session.add(IdempotencyRecord(user_id=user_id, key=key, request_hash=fingerprint,
-                                     status_code=status_code, body=body))
+    db.session.add(
+        IdempotencyRecord(
+            user_id=user_id, key=key, request_hash=fingerprint, status_code=status_code, body=body
+        )
+    )

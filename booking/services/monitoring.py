@@ -40,17 +40,23 @@ def schedule_entries(patient: Patient, bookings: list[Booking], today: date) -> 
     entries = []
     for entry in months:
         status = schedule.month_status(
-            entry.month, today,
+            entry.month,
+            today,
             has_completed_visit=entry.month in completed,
             has_active_booking=entry.month in active,
             later_month_completed=last_completed is not None and last_completed > entry.month,
         )
         booking = active.get(entry.month)
-        entries.append({
-            "month": month_label(entry.month), "index": entry.index, "tests": list(entry.tests),
-            "skin_check_due": entry.skin_check_due, "status": status,
-            "booking_id": booking.id if booking else None,
-        })
+        entries.append(
+            {
+                "month": month_label(entry.month),
+                "index": entry.index,
+                "tests": list(entry.tests),
+                "skin_check_due": entry.skin_check_due,
+                "status": status,
+                "booking_id": booking.id if booking else None,
+            }
+        )
     return entries
 
 
@@ -106,7 +112,10 @@ def overdue_patients() -> list[dict]:
 
 def _due_row(patient: Patient, month: str, status: str, entries: list[dict]) -> dict:
     return {
-        "patient_id": patient.id, "name": f"{patient.first_name} {patient.last_name}",
-        "phone": patient.phone, "month": month, "status": status,
+        "patient_id": patient.id,
+        "name": f"{patient.first_name} {patient.last_name}",
+        "phone": patient.phone,
+        "month": month,
+        "status": status,
         "overdue_months": [e["month"] for e in entries if e["status"] == "overdue"],
     }

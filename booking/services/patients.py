@@ -73,9 +73,16 @@ def create_patient(data: dict) -> Patient:
         email = login["email"].strip().lower()
         if db.session.scalar(db.select(User.id).where(User.email == email)):
             raise Conflict("A user with this login e-mail already exists.")
-        db.session.add(User(email=email, password_hash=hash_password(login["password"]),
-                            role=Role.PATIENT.value, first_name=patient.first_name,
-                            last_name=patient.last_name, patient=patient))
+        db.session.add(
+            User(
+                email=email,
+                password_hash=hash_password(login["password"]),
+                role=Role.PATIENT.value,
+                first_name=patient.first_name,
+                last_name=patient.last_name,
+                patient=patient,
+            )
+        )
     db.session.commit()
     return patient
 
@@ -101,18 +108,32 @@ def patient_view(patient: Patient) -> dict:
         line = getattr(patient, f"{prefix}_address")
         if line is None:
             return None
-        return {"line": line, "latitude": getattr(patient, f"{prefix}_latitude"),
-                "longitude": getattr(patient, f"{prefix}_longitude"),
-                "precision": getattr(patient, f"{prefix}_geo_precision")}
+        return {
+            "line": line,
+            "latitude": getattr(patient, f"{prefix}_latitude"),
+            "longitude": getattr(patient, f"{prefix}_longitude"),
+            "precision": getattr(patient, f"{prefix}_geo_precision"),
+        }
 
     provider = None
     if patient.provider_name:
-        provider = {"name": patient.provider_name, "address": patient.provider_address,
-                    "phone": patient.provider_phone}
+        provider = {
+            "name": patient.provider_name,
+            "address": patient.provider_address,
+            "phone": patient.provider_phone,
+        }
     return {
-        "id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name,
-        "date_of_birth": patient.date_of_birth, "email": patient.email, "phone": patient.phone,
-        "time_zone": patient.time_zone, "home_address": address("home"),
-        "office_address": address("office"), "access_notes": patient.access_notes,
-        "provider": provider, "courses": patient.courses, "has_login": patient.user is not None,
+        "id": patient.id,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth,
+        "email": patient.email,
+        "phone": patient.phone,
+        "time_zone": patient.time_zone,
+        "home_address": address("home"),
+        "office_address": address("office"),
+        "access_notes": patient.access_notes,
+        "provider": provider,
+        "courses": patient.courses,
+        "has_login": patient.user is not None,
     }

@@ -71,8 +71,9 @@ class _CenterIndexCache:
 
     def _rebuild(self) -> None:
         rows = db.session.execute(
-            db.select(ServiceCenter.id, ServiceCenter.network, ServiceCenter.latitude, ServiceCenter.longitude)
-            .where(ServiceCenter.active.is_(True))
+            db.select(
+                ServiceCenter.id, ServiceCenter.network, ServiceCenter.latitude, ServiceCenter.longitude
+            ).where(ServiceCenter.active.is_(True))
         ).all()
         by_network: dict[str | None, list[tuple[int, float, float]]] = {None: []}
         for row in rows:

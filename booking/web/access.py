@@ -25,8 +25,7 @@ from flask import (
 )
 
 from booking.auth import authenticate
-from booking.extensions import limiter
-from booking.extensions import db
+from booking.extensions import db, limiter
 from booking.models import Role, User
 
 bp = Blueprint("access", __name__)

@@ -15,13 +15,19 @@ BROOKLYN = (40.6782, -73.9442)
 
 
 def change(client, headers, plan, **body):
-    return client.post(f"/api/v1/dispatch/plans/{plan['id']}/changes", json=body,
-                       headers={**headers, "If-Match": plan["etag"]})
+    return client.post(
+        f"/api/v1/dispatch/plans/{plan['id']}/changes",
+        json=body,
+        headers={**headers, "If-Match": plan["etag"]},
+    )
 
 
 def reoptimize(client, headers, plan, time_limit=0.5):
-    response = client.post(f"/api/v1/dispatch/plans/{plan['id']}/reoptimize", json={"time_limit": time_limit},
-                           headers={**headers, "If-Match": plan["etag"]})
+    response = client.post(
+        f"/api/v1/dispatch/plans/{plan['id']}/reoptimize",
+        json={"time_limit": time_limit},
+        headers={**headers, "If-Match": plan["etag"]},
+    )
     assert response.status_code == 202, response.json
     job = wait_for(client, headers, response.json)
     assert job["status"] == "succeeded", job
@@ -33,8 +39,11 @@ def two_techs(client, coordinator, field):
     """A midtown and a Brooklyn technician, with visits near each."""
     mid = field.technician(home=MIDTOWN, first_name="Mia")
     bk = field.technician(home=BROOKLYN, first_name="Bo")
-    visits = {"mid8": field.booking(hour=8), "mid12": field.booking(hour=12, at=(40.7527, -73.9772)),
-              "bk10": field.booking(hour=10, at=(40.6800, -73.9450))}
+    visits = {
+        "mid8": field.booking(hour=8),
+        "mid12": field.booking(hour=12, at=(40.7527, -73.9772)),
+        "bk10": field.booking(hour=10, at=(40.6800, -73.9450)),
+    }
     plan = plan_now(client, coordinator, field)
     return mid, bk, visits, plan
 
@@ -44,13 +53,24 @@ def test_move_that_breaks_a_window_is_refused_with_violations(client, coordinato
     tech = field.technician()
     early, late = field.booking(hour=10, minutes=60), field.booking(hour=14, minutes=60)
     plan = plan_now(client, coordinator, field)
-    response = change(client, coordinator, plan, action="move", booking_id=early, technician_id=tech, position=1)
+    response = change(
+        client, coordinator, plan, action="move", booking_id=early, technician_id=tech, position=1
+    )
     assert response.status_code == 409
     assert {v["kind"] for v in response.json["errors"]["violations"]} == {"time_window"}
     after = get_plan(client, coordinator, plan["id"])
     assert after["revision"] == plan["revision"] and stops_of(after) == stops_of(plan)
-    forced = change(client, coordinator, plan, action="move", booking_id=early, technician_id=tech, position=1,
-                    override=True, reason="patient asked for later")
+    forced = change(
+        client,
+        coordinator,
+        plan,
+        action="move",
+        booking_id=early,
+        technician_id=tech,
+        position=1,
+        override=True,
+        reason="patient asked for later",
+    )
     assert forced.status_code == 200
     assert [s["booking_id"] for s in forced.json["routes"][0]["stops"]] == [late, early]
     audit = client.get(f"/api/v1/dispatch/plans/{plan['id']}/audit", headers=coordinator).json[-1]
@@ -69,16 +89,19 @@ def test_stale_etag_cannot_overwrite_a_concurrent_edit(client, coordinator, worl
     assert second.status_code == 412 and second.content_type == "application/problem+json"
     now = get_plan(client, coordinator, plan["id"])
     assert visits["mid12"] in stops_of(now) and now["revision"] == plan["revision"] + 1
-    assert change(client, coordinator, {**plan, "etag": ""}, action="pin", booking_id=visits["mid8"]
-                  ).status_code == 428
+    assert (
+        change(client, coordinator, {**plan, "etag": ""}, action="pin", booking_id=visits["mid8"]).status_code
+        == 428
+    )
 
 
 def test_pinned_visit_stays_with_its_technician_when_reoptimizing(client, coordinator, two_techs):
     """A Brooklyn visit moved to the midtown technician and pinned stays there after re-optimization."""
     mid, bk, visits, plan = two_techs
     assert stops_of(plan)[visits["bk10"]][0] == bk
-    moved = change(client, coordinator, plan, action="move", booking_id=visits["bk10"], technician_id=mid,
-                   position=1)
+    moved = change(
+        client, coordinator, plan, action="move", booking_id=visits["bk10"], technician_id=mid, position=1
+    )
     assert moved.status_code == 200, moved.json
     pinned = change(client, coordinator, moved.json, action="pin", booking_id=visits["bk10"])
     assert pinned.status_code == 200, pinned.json
@@ -97,15 +120,20 @@ def test_pinned_visit_stays_with_its_technician_when_reoptimizing(client, coordi
 def test_unavailable_technician_loses_the_day_and_reoptimize_reassigns(app, client, coordinator, two_techs):
     """Marking a technician unavailable unassigns their visits with that reason; re-optimizing serves them."""
     mid, bk, visits, plan = two_techs
-    response = change(client, coordinator, plan, action="technician_unavailable", technician_id=bk,
-                      reason="car broke down")
+    response = change(
+        client, coordinator, plan, action="technician_unavailable", technician_id=bk, reason="car broke down"
+    )
     assert response.status_code == 200, response.json
     body = response.json
     assert all(r["technician"]["id"] != bk for r in body["routes"])
-    assert {u["booking_id"]: u["reason"] for u in body["unassigned"]} == {visits["bk10"]: "technician_unavailable"}
+    assert {u["booking_id"]: u["reason"] for u in body["unassigned"]} == {
+        visits["bk10"]: "technician_unavailable"
+    }
     with app.app_context():
-        assert db.session.scalar(db.select(ShiftException.kind).where(ShiftException.technician_id == bk)) \
+        assert (
+            db.session.scalar(db.select(ShiftException.kind).where(ShiftException.technician_id == bk))
             == "unavailable"
+        )
     after, _ = reoptimize(client, coordinator, get_plan(client, coordinator, plan["id"]))
     assert stops_of(after)[visits["bk10"]][0] == mid and after["unassigned"] == []
 
@@ -121,7 +149,9 @@ def test_late_booking_is_added_where_it_fits(client, coordinator, field, two_tec
     assert late in stops_of(added.json) and added.json["unassigned"] == []
 
 
-def test_reoptimizing_a_published_plan_keeps_windows_and_reports_changes(client, coordinator, field, two_techs):
+def test_reoptimizing_a_published_plan_keeps_windows_and_reports_changes(
+    client, coordinator, field, two_techs
+):
     """Re-optimizing an unchanged published plan changes no published arrival window, and says so."""
     mid, bk, visits, plan = two_techs
     published = publish(client, coordinator, plan)
@@ -129,7 +159,9 @@ def test_reoptimizing_a_published_plan_keeps_windows_and_reports_changes(client,
     after, job = reoptimize(client, coordinator, get_plan(client, coordinator, plan["id"]))
     assert job["summary"]["changed_windows"] == 0
     assert {s["booking_id"]: s["arrival_window"] for r in after["routes"] for s in r["stops"]} == windows
-    assert after["version"]["status"] == "draft" and after["published_version"] == published["version"]["number"]
+    assert (
+        after["version"]["status"] == "draft" and after["published_version"] == published["version"]["number"]
+    )
 
 
 def test_moving_to_a_technician_off_shift_is_422(client, coordinator, field, two_techs, app):
@@ -155,14 +187,21 @@ def test_simultaneous_edits_over_http_one_wins_one_gets_412(live_server, coordin
 
     def send(body):
         barrier.wait()
-        answers.append(requests.post(url, json=body, headers={**coordinator, "If-Match": plan["etag"]}, timeout=60))
+        answers.append(
+            requests.post(url, json=body, headers={**coordinator, "If-Match": plan["etag"]}, timeout=60)
+        )
 
-    bodies = [{"action": "pin", "booking_id": visits["mid8"]}, {"action": "unassign", "booking_id": visits["mid12"]}]
+    bodies = [
+        {"action": "pin", "booking_id": visits["mid8"]},
+        {"action": "unassign", "booking_id": visits["mid12"]},
+    ]
     threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert sorted(a.status_code for a in answers) == [200, 412]
-    audit = requests.get(f"{live_server}/api/v1/dispatch/plans/{plan['id']}/audit", headers=coordinator).json()
+    audit = requests.get(
+        f"{live_server}/api/v1/dispatch/plans/{plan['id']}/audit", headers=coordinator
+    ).json()
     assert len([a for a in audit if a["action"] in ("pin", "unassign")]) == 1

@@ -56,8 +56,11 @@ def test_daily_maximum_is_respected():
 
 
 def _offered(client, headers, day):
-    response = client.get("/api/v1/availability", headers=headers, query_string={
-        "kind": "home", "from": day.isoformat(), "to": day.isoformat()})
+    response = client.get(
+        "/api/v1/availability",
+        headers=headers,
+        query_string={"kind": "home", "from": day.isoformat(), "to": day.isoformat()},
+    )
     assert response.status_code == 200, response.json
     return [o["local_start"][11:16] for o in response.json["openings"]]
 
@@ -71,19 +74,29 @@ def test_availability_offers_only_windows_the_fleet_can_serve(client, coordinato
     assert _offered(client, patient, field.day) == []
 
 
-def test_booking_a_window_the_fleet_cannot_serve_is_409_and_writes_nothing(client, coordinator, field, world, app):
+def test_booking_a_window_the_fleet_cannot_serve_is_409_and_writes_nothing(
+    client, coordinator, field, world, app
+):
     """Booking the afternoon when no technician works then is refused, and the day's place is given back."""
     field.technician(starts=time(8, 0), ends=time(12, 0))
     patient = world.patient()
     starts, _ = field.window(14)
-    response = client.post("/api/v1/bookings", headers=coordinator,
-                           json={"patient_id": patient, "kind": "home", "starts_at": starts.isoformat()})
+    response = client.post(
+        "/api/v1/bookings",
+        headers=coordinator,
+        json={"patient_id": patient, "kind": "home", "starts_at": starts.isoformat()},
+    )
     assert response.status_code == 409 and "No technician can reach" in response.json["detail"]
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(Booking.id)).where(Booking.patient_id == patient)) == 0
+        assert (
+            db.session.scalar(db.select(db.func.count(Booking.id)).where(Booking.patient_id == patient)) == 0
+        )
     morning, _ = field.window(10)
-    ok = client.post("/api/v1/bookings", headers=coordinator,
-                     json={"patient_id": patient, "kind": "home", "starts_at": morning.isoformat()})
+    ok = client.post(
+        "/api/v1/bookings",
+        headers=coordinator,
+        json={"patient_id": patient, "kind": "home", "starts_at": morning.isoformat()},
+    )
     assert ok.status_code == 201, ok.json
 
 

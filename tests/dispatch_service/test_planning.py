@@ -21,7 +21,11 @@ def test_plan_job_stores_a_draft_that_serves_every_feasible_visit(client, coordi
     route = plan["routes"][0]
     assert route["technician"]["id"] == tech
     for stop in route["stops"]:
-        assert stop["booked_window"]["local_start"] <= stop["service_start"] <= stop["booked_window"]["local_end"]
+        assert (
+            stop["booked_window"]["local_start"]
+            <= stop["service_start"]
+            <= stop["booked_window"]["local_end"]
+        )
         assert stop["booked_window"]["local_start"] <= stop["arrival_window"]["local_start"]
         assert stop["arrival_window"]["local_end"] <= stop["booked_window"]["local_end"]
     assert route["lab_drop"]["planned_arrival"][11:16] <= "17:00"
@@ -77,8 +81,11 @@ def test_failed_job_keeps_the_previous_plan_and_says_why(client, coordinator, fi
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(dispatch.service, "solve_day", crash)
-    response = client.post("/api/v1/dispatch/plans", headers=coordinator,
-                           json={"date": field.day.isoformat(), "region_id": field.region_id, "time_limit": 1})
+    response = client.post(
+        "/api/v1/dispatch/plans",
+        headers=coordinator,
+        json={"date": field.day.isoformat(), "region_id": field.region_id, "time_limit": 1},
+    )
     job = wait_for(client, coordinator, response.json)
     assert job["status"] == "failed" and "solver exploded" in job["error"]
     after = get_plan(client, coordinator, plan["id"])
@@ -96,9 +103,16 @@ def test_overdue_job_is_failed_as_timed_out(client, coordinator, field, app):
     with app.app_context():
         region = field.region()
         job_id = "00000000-0000-0000-0000-000000000001"
-        job = DispatchJob(id=job_id, kind="solve", region_id=region.id,
-                          day=field.day, status="running", backend="thread", time_limit=1.0,
-                          started_at=utcnow() - timedelta(seconds=120))
+        job = DispatchJob(
+            id=job_id,
+            kind="solve",
+            region_id=region.id,
+            day=field.day,
+            status="running",
+            backend="thread",
+            time_limit=1.0,
+            started_at=utcnow() - timedelta(seconds=120),
+        )
         db.session.add(job)
         db.session.commit()
     body = client.get(f"/api/v1/dispatch/jobs/{job_id}", headers=coordinator).json
@@ -114,8 +128,19 @@ def test_cli_plans_and_publishes_a_day(app, field):
     field.technician()
     booking_id = field.booking(hour=12)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["dispatch", "plan", "--date", field.day.isoformat(), "--region",
-                                 str(field.region_id), "--time-limit", "1", "--publish"])
+    result = runner.invoke(
+        args=[
+            "dispatch",
+            "plan",
+            "--date",
+            field.day.isoformat(),
+            "--region",
+            str(field.region_id),
+            "--time-limit",
+            "1",
+            "--publish",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "1/1 visits served" in result.output and "published version 1" in result.output
     with app.app_context():
@@ -126,10 +151,12 @@ def test_cli_plans_and_publishes_a_day(app, field):
 
 def test_planning_input_is_validated(client, coordinator, world, field):
     """Unknown fields, bad dates and unknown regions are 422 problems; patients and technicians get 403."""
-    bad = [{"date": "2030-13-01", "region_id": field.region_id},
-           {"date": field.day.isoformat(), "region_id": field.region_id, "colour": "red"},
-           {"date": field.day.isoformat(), "region_id": 999999},
-           {"date": field.day.isoformat(), "region_id": field.region_id, "time_limit": 0}]
+    bad = [
+        {"date": "2030-13-01", "region_id": field.region_id},
+        {"date": field.day.isoformat(), "region_id": field.region_id, "colour": "red"},
+        {"date": field.day.isoformat(), "region_id": 999999},
+        {"date": field.day.isoformat(), "region_id": field.region_id, "time_limit": 0},
+    ]
     for body in bad:
         response = client.post("/api/v1/dispatch/plans", headers=coordinator, json=body)
         assert response.status_code == 422, body

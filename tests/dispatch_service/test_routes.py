@@ -30,8 +30,9 @@ def published(client, coordinator, field):
 
 
 def route(client, headers, field, who="me"):
-    return client.get(f"/api/v1/technicians/{who}/route", headers=headers,
-                      query_string={"date": field.day.isoformat()})
+    return client.get(
+        f"/api/v1/technicians/{who}/route", headers=headers, query_string={"date": field.day.isoformat()}
+    )
 
 
 def test_technician_sees_own_route_with_what_they_need(client, field, published):
@@ -67,8 +68,12 @@ def test_technician_cannot_see_another_technicians_route(client, world, field, p
     assert [s["booking_id"] for s in staff.json["stops"]] == near_b
     for suffix in ("route.ics", "route/sheet"):
         url = f"/api/v1/technicians/{b}/{suffix}"
-        assert client.get(url, headers=field.tech_headers(a), query_string={"date": field.day.isoformat()}
-                          ).status_code == 404
+        assert (
+            client.get(
+                url, headers=field.tech_headers(a), query_string={"date": field.day.isoformat()}
+            ).status_code
+            == 404
+        )
 
 
 def test_marking_stops_moves_bookings_and_recomputes_etas(app, client, field, published, monkeypatch):
@@ -81,9 +86,13 @@ def test_marking_stops_moves_bookings_and_recomputes_etas(app, client, field, pu
     planned = route(client, headers, field).json["stops"][1]["eta"]
     late = datetime.combine(field.day, time(11, 40), zone_for(TZ))
     monkeypatch.setattr(dispatch.progress, "utcnow", lambda: late)
-    response = client.post(f"/api/v1/technicians/me/stops/{first}", headers=headers, json={"status": "arrived"})
+    response = client.post(
+        f"/api/v1/technicians/me/stops/{first}", headers=headers, json={"status": "arrived"}
+    )
     assert response.status_code == 200, response.json
-    response = client.post(f"/api/v1/technicians/me/stops/{first}", headers=headers, json={"status": "collected"})
+    response = client.post(
+        f"/api/v1/technicians/me/stops/{first}", headers=headers, json={"status": "collected"}
+    )
     assert response.status_code == 200, response.json
     body = response.json
     assert body["stops"][0]["status"] == "collected"
@@ -91,8 +100,11 @@ def test_marking_stops_moves_bookings_and_recomputes_etas(app, client, field, pu
     assert eta != planned and eta[11:16] > "11:40"
     assert body["lab_drop"]["eta"] > eta
     with app.app_context():
-        steps = db.session.scalars(db.select(BookingEvent.to_status).where(BookingEvent.booking_id == first)
-                                   .order_by(BookingEvent.id)).all()
+        steps = db.session.scalars(
+            db.select(BookingEvent.to_status)
+            .where(BookingEvent.booking_id == first)
+            .order_by(BookingEvent.id)
+        ).all()
         assert steps[-3:] == ["en_route", "arrived", "collected"]
     again = client.post(f"/api/v1/technicians/me/stops/{first}", headers=headers, json={"status": "arrived"})
     assert again.status_code == 409
@@ -104,8 +116,12 @@ def test_no_show_needs_a_reason_and_only_own_stops(app, client, field, published
     headers = field.tech_headers(a)
     url = f"/api/v1/technicians/me/stops/{near_a[0]}"
     assert client.post(url, headers=headers, json={"status": "no_show"}).status_code == 422
-    assert client.post(f"/api/v1/technicians/me/stops/{near_b[0]}", headers=headers,
-                       json={"status": "arrived"}).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/technicians/me/stops/{near_b[0]}", headers=headers, json={"status": "arrived"}
+        ).status_code
+        == 404
+    )
     ok = client.post(url, headers=headers, json={"status": "no_show", "reason": "nobody home"})
     assert ok.status_code == 200
     with app.app_context():
@@ -116,8 +132,11 @@ def test_no_show_needs_a_reason_and_only_own_stops(app, client, field, published
 def test_icalendar_feed_has_one_event_per_stop_and_the_lab(client, field, published):
     """The .ics parses, holds each stop's arrival window and the lab drop, and no patient name."""
     a, _, near_a, _ = published
-    response = client.get("/api/v1/technicians/me/route.ics", headers=field.tech_headers(a),
-                          query_string={"date": field.day.isoformat()})
+    response = client.get(
+        "/api/v1/technicians/me/route.ics",
+        headers=field.tech_headers(a),
+        query_string={"date": field.day.isoformat()},
+    )
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     events = [c for c in Calendar.from_ical(response.data).walk("VEVENT")]
     assert len(events) == len(near_a) + 1
@@ -128,8 +147,11 @@ def test_icalendar_feed_has_one_event_per_stop_and_the_lab(client, field, publis
 def test_route_sheet_and_map_render_without_outside_resources(client, coordinator, field, published):
     """The printable sheet lists the stops; the SVG map draws one line per route and loads nothing."""
     a, _, _, _ = published
-    sheet = client.get("/api/v1/technicians/me/route/sheet", headers=field.tech_headers(a),
-                       query_string={"date": field.day.isoformat()})
+    sheet = client.get(
+        "/api/v1/technicians/me/route/sheet",
+        headers=field.tech_headers(a),
+        query_string={"date": field.day.isoformat()},
+    )
     assert sheet.status_code == 200 and "Ring twice" in sheet.text and "Central Lab" in sheet.text
     plans = client.get("/api/v1/dispatch/plans", headers=coordinator).json
     svg = client.get(f"/api/v1/dispatch/plans/{plans[0]['id']}/map.svg", headers=coordinator)

@@ -67,8 +67,10 @@ def test_osrm_table_is_read_in_lon_lat_order(osrm):
     assert "annotations=duration,distance" in _Osrm.paths[0]
 
 
-@pytest.mark.parametrize("answer", [{"code": "NoRoute"}, {"code": "Ok", "durations": [[0, None], [1, 0]],
-                                                           "distances": [[0, 1], [1, 0]]}])
+@pytest.mark.parametrize(
+    "answer",
+    [{"code": "NoRoute"}, {"code": "Ok", "durations": [[0, None], [1, 0]], "distances": [[0, 1], [1, 0]]}],
+)
 def test_osrm_errors_fall_back_to_geodesic(osrm, answer):
     """A refusal or an unreachable pair is a TravelError; the planner then uses the geodesic estimate."""
     _Osrm.answer = answer

@@ -145,8 +145,12 @@ def test_sign_in_page_is_rate_limited(app, world):
     user = world.user("patient")
     page = client.get("/sign-in")
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    statuses = [client.post("/sign-in", data={"email": user.email, "password": "wrong guess",
-                                              "csrf_token": token}).status_code for _ in range(11)]
+    statuses = [
+        client.post(
+            "/sign-in", data={"email": user.email, "password": "wrong guess", "csrf_token": token}
+        ).status_code
+        for _ in range(11)
+    ]
     assert statuses[:10] == [401] * 10 and statuses[10] == 429
 
 
