@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from booking.models import Role, VisitKind
+from booking.models import VisitKind
 from booking.states import ALL_STATUSES
 
 _ZONES = frozenset(available_timezones())
@@ -438,7 +438,3 @@ class BookingEventSchema(StrictSchema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
-
-
-class RoleSchema(StrictSchema):
-    role = fields.String(validate=validate.OneOf([r.value for r in Role]))

@@ -263,10 +263,5 @@ def region_ref(region: Region) -> dict:
     return {"id": region.id, "name": region.name, "network": None, "address": None}
 
 
-def find_opening(openings: list[Opening], starts_at: datetime) -> Opening | None:
-    target = starts_at.astimezone(UTC)
-    return next((o for o in openings if o.slot.start == target), None)
-
-
 def local_day(instant: datetime, tz: str) -> date:
     return instant.astimezone(zone_for(tz)).date()

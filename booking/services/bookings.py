@@ -60,6 +60,14 @@ def _not_an_opening(kind: str) -> Unprocessable:
     )
 
 
+def _opening_at(grid: list, starts_at: datetime, kind: str):
+    """The slot or window of ``grid`` starting at ``starts_at``; :raise Unprocessable: none does."""
+    found = next((s for s in grid if s.start == starts_at), None)
+    if found is None:
+        raise _not_an_opening(kind)
+    return found
+
+
 def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int | None) -> Placement:
     """Check that ``starts_at`` is bookable for ``kind`` and say where it takes a place.
 
@@ -71,9 +79,7 @@ def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int
     if kind == "service_center":
         center = av.active_center(center_id)
         day = av.local_day(starts_at, center.time_zone)
-        slot = next((s for s in av.center_grid(center, day, day) if s.start == starts_at), None)
-        if slot is None:
-            raise _not_an_opening(kind)
+        slot = _opening_at(av.center_grid(center, day, day), starts_at, kind)
         return Placement(
             slot.start,
             slot.end,
@@ -95,9 +101,7 @@ def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int
         site = av.visit_site(patient, kind)
         region = site.region
         day = av.local_day(starts_at, region.time_zone)
-        window = next((w for w in av.region_grid(region, day, day) if w.start == starts_at), None)
-        if window is None:
-            raise _not_an_opening(kind)
+        window = _opening_at(av.region_grid(region, day, day), starts_at, kind)
         return Placement(
             window.start,
             window.end,
