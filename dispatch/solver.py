@@ -11,18 +11,17 @@ technician.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
-from dispatch.decomposition import improve_by_parts
+from dispatch.decomposition import solve_by_parts
 from dispatch.model import DispatchProblem
+from dispatch.parts import available_cores
 from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
 from dispatch.routing import RoutingModel
 from dispatch.screening import screen
-from dispatch.search import QUICK_START, Clock, SearchOutcome, SearchStrategy, run_search
+from dispatch.search import Clock, SearchOutcome, SearchStrategy, run_search
 from dispatch.validation import ensure_valid
 
 LARGE_DAY = 300
-QUICK_START_SHARE = 0.5
 
 InitialRoutes = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
 
@@ -33,6 +32,7 @@ def solve(
     seed: int = 0,
     initial_routes: InitialRoutes | None = None,
     strategy: SearchStrategy | None = None,
+    workers: int | None = None,
 ) -> Plan:
     """Best plan found within ``time_limit`` seconds of wall time.
 
@@ -43,6 +43,8 @@ def solve(
     re-inserted by the search if they can be. ``seed`` seeds OR-Tools' random
     generator (ruin choices) and the grouping of routes on large days; the
     result still depends on how much search fits in the time limit.
+    ``workers`` is how many processes a large day may use (default: every
+    core this process may run on); smaller days use one.
 
     :raise ValueError: if ``time_limit`` is not positive or ``initial_routes``
         has the wrong shape.
@@ -56,23 +58,35 @@ def solve(
     if not screening.allowed:
         plan = _empty_plan(screening.unassigned, clock, status="EMPTY")
         return ensure_valid(problem, plan)
+    if strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
+        workers = available_cores() if workers is None else workers
+        return ensure_valid(problem, _solve_by_parts(problem, screening, clock, seed, workers))
     model = RoutingModel(problem, screening)
-    if strategy is None and not warm and len(model.visits) > LARGE_DAY:
-        return _solve_by_parts(problem, model, screening, clock, seed)
     outcome = run_search(model, clock, seed, warm, strategy or SearchStrategy())
     plan = read_plan(model, outcome, screening.unassigned, clock)
     return ensure_valid(problem, plan)
 
 
-def _solve_by_parts(problem, model, screening, clock: Clock, seed: int) -> Plan:
-    """A quick whole plan, then groups of nearby routes re-solved as parts
-    (see :mod:`dispatch.decomposition`)."""
-    start_clock = clock.at_most(max(5.0, QUICK_START_SHARE * clock.limit))
-    outcome = run_search(model, start_clock, seed, {}, QUICK_START)
-    plan = read_plan(model, outcome, screening.unassigned, clock)
-    plan = improve_by_parts(problem, ensure_valid(problem, plan), clock, seed, solve)
-    plan = replace(plan, stats=replace(plan.stats, wall_time=clock.elapsed()))
-    return ensure_valid(problem, plan)
+def _solve_by_parts(problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int) -> Plan:
+    """Many small problems instead of one large one (see
+    :mod:`dispatch.decomposition`)."""
+    routable = [v.id for v in problem.visits if v.id in screening.allowed]
+    outcome = solve_by_parts(problem, routable, clock, seed, workers)
+    routes = tuple(outcome.routes[t.id] for t in problem.technicians if t.id in outcome.routes)
+    by_id = {u.visit_id: u for u in screening.unassigned}
+    by_id.update({v: _not_placed(v) for v in outcome.pending})
+    return Plan(
+        routes=routes,
+        unassigned=tuple(by_id[v.id] for v in problem.visits if v.id in by_id),
+        objective=_objective(problem, routes),
+        status="ROUTING_SUCCESS" if routes or not routable else "ROUTING_FAIL",
+        stats=SolveStats(
+            wall_time=clock.elapsed(),
+            first_solution_time=outcome.first_plan_time,
+            first_complete_time=outcome.complete_time,
+            phases=tuple(outcome.phases),
+        ),
+    )
 
 
 def _initial_routes_by_technician(
@@ -123,26 +137,13 @@ def read_plan(
             if route is not None:
                 routes.append(route)
     served = {stop.visit_id for route in routes for stop in route.stops}
-    dropped = [
-        Unassigned(
-            v.id,
-            UnassignedReason.NO_CAPACITY,
-            f"Visit {v.id} could be served alone, but no eligible technician's day has room for it.",
-        )
-        for v in model.visits
-        if v.id not in served
-    ]
+    dropped = [_not_placed(v.id) for v in model.visits if v.id not in served]
     by_id = {u.visit_id: u for u in screened_out + dropped}
     unassigned = tuple(by_id[v.id] for v in problem.visits if v.id in by_id)
-    objective = sum(_route_cost(problem, r) for r in routes)
-    if problem.balance_coefficient and routes:
-        objective += problem.balance_coefficient * (
-            max(r.end_time for r in routes) - min(r.start_time for r in routes)
-        )
     return Plan(
         routes=tuple(routes),
         unassigned=unassigned,
-        objective=objective,
+        objective=_objective(problem, routes),
         status=outcome.status,
         stats=SolveStats(
             wall_time=clock.elapsed(),
@@ -151,6 +152,24 @@ def read_plan(
             phases=tuple(outcome.phases),
         ),
     )
+
+
+def _not_placed(visit_id: str) -> Unassigned:
+    return Unassigned(
+        visit_id,
+        UnassignedReason.NO_CAPACITY,
+        f"Visit {visit_id} could be served alone, but no eligible technician's day has room for it.",
+    )
+
+
+def _objective(problem: DispatchProblem, routes) -> int:
+    """Travel cost of the routes plus the balance term."""
+    objective = sum(_route_cost(problem, r) for r in routes)
+    if problem.balance_coefficient and routes:
+        objective += problem.balance_coefficient * (
+            max(r.end_time for r in routes) - min(r.start_time for r in routes)
+        )
+    return objective
 
 
 def _route_cost(problem: DispatchProblem, route: Route) -> int:
