@@ -72,7 +72,14 @@ def part_problem(
     )
 
 
-def solve_part(problem: DispatchProblem, deadline: float, budget: float, seed: int, strategy: SearchStrategy):
+def solve_part(
+    problem: DispatchProblem,
+    deadline: float,
+    budget: float,
+    seed: int,
+    strategy: SearchStrategy,
+    initial_routes: dict[str, list[str]] | None = None,
+):
     """Solve one part within ``budget`` seconds and before ``deadline``
     (``time.monotonic()``); ``None`` when no time is left for it."""
     from dispatch.solver import solve  # the solver imports this module
@@ -80,7 +87,9 @@ def solve_part(problem: DispatchProblem, deadline: float, budget: float, seed: i
     limit = min(budget, deadline - time.monotonic())
     if limit < MIN_PART_LIMIT:
         return None
-    return solve(problem, time_limit=limit, seed=seed, strategy=strategy)
+    return solve(
+        problem, time_limit=limit, seed=seed, initial_routes=initial_routes, strategy=strategy, workers=1
+    )
 
 
 class InlineExecutor(Executor):
@@ -97,8 +106,10 @@ class InlineExecutor(Executor):
 
 def part_executor(workers: int) -> Executor:
     """Worker processes for ``workers`` > 1, else this process."""
-    if workers <= 1:
-        return InlineExecutor()
+    return InlineExecutor() if workers <= 1 else process_pool(workers)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dispatch.solver"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -14,6 +14,8 @@ import dataclasses
 import logging
 from datetime import date
 
+from flask import current_app
+
 from booking.extensions import db
 from booking.models import Region, User
 from dispatch import solve, validate
@@ -21,6 +23,7 @@ from dispatch.day import DayData, build_day, local_seconds, technician_key, visi
 from dispatch.model import DispatchProblem, TimeWindow
 from dispatch.models import PlanVersion
 from dispatch.plans import bump_revision, get_or_create_plan, store_version, version
+from dispatch.settings import Settings
 from dispatch.validation import InvalidPlanError
 
 log = logging.getLogger(__name__)
@@ -57,16 +60,25 @@ def _published_windows(day: DayData, published: PlanVersion) -> dict[str, TimeWi
     }
 
 
+def _workers() -> int | None:
+    """``DISPATCH_WORKERS``: processes a large day may use (unset: every core)."""
+    value = Settings(current_app.config).get("DISPATCH_WORKERS")
+    return int(value) if value not in (None, "") else None
+
+
 def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
     """Solve, keeping published windows first when there are any; validated against ``day.problem``."""
+    workers = _workers()
     if not windows:
-        return solve(day.problem, time_limit, seed, warm or None)
-    first = solve(_narrowed(day.problem, windows), time_limit * 0.6, seed, warm or None)
+        return solve(day.problem, time_limit, seed, warm or None, workers=workers)
+    first = solve(_narrowed(day.problem, windows), time_limit * 0.6, seed, warm or None, workers=workers)
     dropped = {u.visit_id for u in first.unassigned} & set(windows)
     result = first
     if dropped:
         kept = {k: w for k, w in windows.items() if k not in dropped}
-        result = solve(_narrowed(day.problem, kept), time_limit * 0.4, seed, first.as_initial_routes())
+        result = solve(
+            _narrowed(day.problem, kept), time_limit * 0.4, seed, first.as_initial_routes(), workers=workers
+        )
     violations = validate(day.problem, result)
     if violations:
         raise InvalidPlanError(violations)

@@ -1,7 +1,8 @@
 """Dispatch settings: the app's config first, then the environment.
 
 ``OSRM_URL``, ``OSRM_TIMEOUT``, ``DISPATCH_CIRCUITY``, ``DISPATCH_SPEED_KMH``,
-``DISPATCH_QUEUE`` (``thread`` or ``rq``), ``DISPATCH_QUEUE_NAME`` and
+``DISPATCH_QUEUE`` (``thread`` or ``rq``), ``DISPATCH_QUEUE_NAME``,
+``DISPATCH_WORKERS`` (processes a large day may use; unset: every core) and
 ``REDIS_URL`` can be set either way, so a deployment needs no code change.
 """
 

@@ -7,6 +7,7 @@ assertion or solve()'s own validation would fail.
 
 import random
 import time
+from dataclasses import replace
 
 import pytest
 from dispatch_worlds import UNIT, problem, technician, visit
@@ -23,8 +24,10 @@ from dispatch import (
     solve,
     validate,
 )
+from dispatch.plan import Plan, SolveStats, Unassigned
 from dispatch.routing import RoutingModel
 from dispatch.screening import screen
+from dispatch.solver import _rank
 
 LIMIT = 1.0
 
@@ -363,3 +366,47 @@ def test_time_limit_is_honoured_on_a_larger_day():
     assert validate(p, plan) == []
     assert plan.stats.first_solution_time is not None
     assert len(plan.routes) > 0
+
+
+def test_searches_side_by_side_return_the_best_valid_plan_within_the_limit():
+    """With two workers and a few seconds, two searches run at once; the plan
+    is one of theirs, valid, and no later than the limit plus a second."""
+    p = random_problem(100, 15, seed=4)
+    started = time.monotonic()
+    plan = solve(p, 3.0, workers=2)
+    assert time.monotonic() - started <= 4.0
+    assert validate(p, plan) == []
+    assert "best of 2 searches side by side" in plan.stats.phases
+    alone = solve(p, 3.0, workers=1)
+    assert not any("side by side" in phase for phase in alone.stats.phases)
+
+
+def test_side_by_side_with_a_warm_start_keeps_pins_and_skills():
+    p = problem(
+        [visit("a", 1, pinned_technician="t2"), visit("b", 2, required_skills={"x"}), visit("c", 8)],
+        [technician("t1", 0, skills={"x"}), technician("t2", 9)],
+    )
+    plan = solve(p, 3.0, initial_routes={"t1": ["a", "b", "c"]}, workers=2)
+    assert validate(p, plan) == []
+    by_visit = {v: r.technician_id for r in plan.routes for v in r.visit_ids}
+    assert by_visit["a"] == "t2" and by_visit["b"] == "t1"
+
+
+def test_the_plan_serving_more_high_priority_visits_wins_over_a_cheaper_one():
+    p = problem([visit("hi", 1, priority=3), visit("lo", 2), visit("lo2", 3)], [technician()])
+    cheap = Plan(
+        routes=(),
+        unassigned=(Unassigned("hi", UnassignedReason.NO_CAPACITY, ""),),
+        objective=0,
+        status="x",
+        stats=SolveStats(wall_time=0),
+    )
+    dear = replace(
+        cheap,
+        unassigned=(
+            Unassigned("lo", UnassignedReason.NO_CAPACITY, ""),
+            Unassigned("lo2", UnassignedReason.NO_CAPACITY, ""),
+        ),
+        objective=100,
+    )
+    assert min([cheap, dear], key=lambda plan: _rank(p, plan)) is dear
