@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from dispatch.decomposition import solve_by_parts
+from dispatch.decomposition import route_cost, solve_by_parts
 from dispatch.model import DispatchProblem
 from dispatch.parts import available_cores, process_pool, solve_part
 from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
@@ -218,16 +218,12 @@ def _not_placed(visit_id: str) -> Unassigned:
 
 def _objective(problem: DispatchProblem, routes) -> int:
     """Travel cost of the routes plus the balance term."""
-    objective = sum(_route_cost(problem, r) for r in routes)
+    objective = sum(route_cost(problem, r) for r in routes)
     if problem.balance_coefficient and routes:
         objective += problem.balance_coefficient * (
             max(r.end_time for r in routes) - min(r.start_time for r in routes)
         )
     return objective
-
-
-def _route_cost(problem: DispatchProblem, route: Route) -> int:
-    return route.distance if problem.cost == "distance" else route.travel_time
 
 
 def _breaks_by_vehicle(model: RoutingModel, assignment) -> dict[int, list[ScheduledBreak]]:
