@@ -41,10 +41,6 @@ class Clock:
     def remaining(self) -> float:
         return self.limit - self.elapsed()
 
-    def at_most(self, seconds: float) -> Clock:
-        """The same clock, with no more than ``seconds`` left from now."""
-        return Clock(min(self.limit, self.elapsed() + seconds), self.started)
-
 
 @dataclass(frozen=True)
 class SearchStrategy:
