@@ -55,6 +55,14 @@ class Config:
     GEOCODER = os.environ.get("GEOCODER", "offline")
     GEOCODER_OPTIONS = json.loads(os.environ.get("GEOCODER_OPTIONS", "{}"))
 
+    # The program's notifications. Quiet hours are the patient's local time ("" for none);
+    # e-mail and SMS due inside them wait until they end.
+    QUIET_HOURS = os.environ.get("QUIET_HOURS", "21:00-08:00")
+    OUTBOX_MAX_ATTEMPTS = _int_env("OUTBOX_MAX_ATTEMPTS", 6)
+    OUTBOX_RETRY_BASE_SECONDS = _int_env("OUTBOX_RETRY_BASE_SECONDS", 60)
+    # How long a worker holds a claimed message before another may take it over.
+    OUTBOX_LEASE_SECONDS = _int_env("OUTBOX_LEASE_SECONDS", 120)
+
     # OpenAPI (flask-smorest).
     API_TITLE = "labvisit"
     API_VERSION = "v1"

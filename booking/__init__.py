@@ -23,7 +23,7 @@ def create_app(config_object: object | str | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from booking import cli, errors, log_privacy, web
+    from booking import cli, errors, log_privacy, program, web
     from booking.api import register_api
     from booking.extensions import db, limiter, migrate
 
@@ -34,6 +34,7 @@ def create_app(config_object: object | str | None = None) -> Flask:
     errors.init_app(app)
     register_api(app)
     cli.init_app(app)
+    program.init_app(app)
     web.init_app(app)  # the pages, with the sign-in page at /
 
     return app

@@ -1,0 +1,95 @@
+"""Writing messages into the outbox, and withdrawing them when their cause goes away.
+
+Both run inside the caller's transaction and only flush: a message exists
+exactly when the change that caused it commits, and a move or a cancel
+withdraws the visit's pending reminders in the same commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from booking.db_types import utcnow
+from booking.extensions import db
+from booking.models import Patient
+from booking.program import preferences
+from booking.program.message_texts import render
+from booking.program.models import (
+    VISIT_REMINDER_TYPES,
+    Channel,
+    MessageStatus,
+    MessageType,
+    OutboxMessage,
+)
+
+
+def notify(
+    patient: Patient,
+    type_: MessageType,
+    context: Mapping[str, str],
+    *,
+    dedupe_key: str,
+    due_at: datetime | None = None,
+    booking_id: int | None = None,
+) -> int:
+    """Queue one message of ``type_`` on every channel the patient wants; returns how many were new.
+
+    Rows already queued under the same ``dedupe_key`` are left as they are, so a
+    producer run twice (or two racing producers) queues each message once.
+    E-mail and SMS due inside the patient's quiet hours wait until they end.
+    """
+    due = due_at or utcnow()
+    pref = preferences.effective(patient)
+    rows = []
+    for channel in preferences.channels_for(patient, pref, type_):
+        subject, body = render(type_, pref.language, channel, context)
+        when = due if channel == Channel.PAGE else preferences.outside_quiet_hours(due, patient, pref)
+        rows.append(
+            {
+                "patient_id": patient.id,
+                "booking_id": booking_id,
+                "type": str(type_),
+                "channel": str(channel),
+                "language": pref.language,
+                "subject": subject,
+                "body": body,
+                "status": str(MessageStatus.PENDING),
+                "dedupe_key": f"{dedupe_key}:{channel}",
+                "due_at": when,
+                "next_attempt_at": when,
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+        )
+    return sum(_insert_new(row) for row in rows)
+
+
+def _insert_new(row: dict) -> int:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, on either database; 1 when the row is new."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return db.session.execute(statement).rowcount or 0
+
+
+def withdraw(booking_id: int, types: Iterable[MessageType] = VISIT_REMINDER_TYPES) -> int:
+    """Withdraw the booking's pending messages of ``types``; returns how many were withdrawn.
+
+    One conditional UPDATE: a message a worker has already claimed is not touched
+    here (the worker re-checks the visit before it sends).
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.booking_id == booking_id,
+            OutboxMessage.status == MessageStatus.PENDING,
+            OutboxMessage.type.in_([str(t) for t in types]),
+        )
+        .values(status=MessageStatus.WITHDRAWN)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
