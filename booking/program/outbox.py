@@ -72,8 +72,13 @@ def _insert_new(row: dict) -> int:
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, on either database; 1 when the row is new."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return db.session.execute(statement).rowcount or 0
+    statement = (
+        insert(OutboxMessage)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return len(db.session.execute(statement).all())
 
 
 def withdraw(booking_id: int, types: Iterable[MessageType] = VISIT_REMINDER_TYPES) -> int:
