@@ -36,8 +36,10 @@ browser:
 	      || echo "Chromium could not be installed: browser tests will be skipped."; \
 	  else echo "Chromium not found and cannot be installed here: browser tests will be skipped."; fi; }
 
+# One test process per core (pytest-xdist); each has its own database.
+TEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
