@@ -9,6 +9,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from booking.program import cli, models  # noqa: F401  (models: registered with the metadata)
+    from booking.extensions import api
+    from booking.program import cli, models, notification_api  # noqa: F401  (models: registered with the metadata)
 
     cli.init_app(app)
+    api.register_blueprint(notification_api.blp)
