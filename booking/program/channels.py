@@ -27,6 +27,8 @@ __all__ = ["Adapters", "ChannelAdapter", "ChannelError", "Outgoing", "build_adap
 
 class ChannelAdapter(Protocol):
     transport: str
+    # True when sending only records the message in the database (nothing leaves the process).
+    in_database: bool
 
     def send(self, message: Outgoing) -> str | None:
         """Send ``message``; the provider's id for it (or None). :raise ChannelError:"""
@@ -39,6 +41,7 @@ class PageChannel:
     """The patient's own message list: the row itself is the delivery."""
 
     transport = Transport.PAGE
+    in_database = True
 
     def send(self, message: Outgoing) -> str | None:
         return None
@@ -55,6 +58,7 @@ class LocalMailbox:
     """
 
     transport = Transport.LOCAL_MAILBOX
+    in_database = True
 
     def send(self, message: Outgoing) -> str | None:
         return f"local-mailbox-{message.id}"
@@ -70,17 +74,23 @@ def build_adapter(channel: str, config: Mapping) -> ChannelAdapter:
     if channel == Channel.EMAIL:
         if not config.get("MAIL_URL"):
             return LocalMailbox()
-        return SmtpChannel(config["MAIL_URL"], config["MAIL_FROM"], timeout=config["MAIL_TIMEOUT"])
+        try:
+            return SmtpChannel(config["MAIL_URL"], config["MAIL_FROM"], timeout=config["MAIL_TIMEOUT"])
+        except ValueError as exc:  # retried: fixing the setting recovers the messages
+            raise ChannelError("misconfigured", "MAIL_URL") from exc
     if channel == Channel.SMS:
         if not config.get("SMS_PROVIDER_URL"):
             return LocalMailbox()
-        return TwilioSmsChannel(
-            config["SMS_PROVIDER_URL"],
-            account_sid=config["SMS_ACCOUNT_SID"],
-            auth_token=config["SMS_AUTH_TOKEN"],
-            sender=config["SMS_FROM"],
-            timeout=config["SMS_TIMEOUT"],
-        )
+        try:
+            return TwilioSmsChannel(
+                config["SMS_PROVIDER_URL"],
+                account_sid=config["SMS_ACCOUNT_SID"],
+                auth_token=config["SMS_AUTH_TOKEN"],
+                sender=config["SMS_FROM"],
+                timeout=config["SMS_TIMEOUT"],
+            )
+        except ValueError as exc:
+            raise ChannelError("misconfigured", "SMS_PROVIDER_URL and its account settings") from exc
     raise ChannelError("no_adapter", f"channel {channel} is not configured", permanent=True)
 
 

@@ -72,8 +72,8 @@ def _due(now: datetime):
     )
 
 
-def _claim(now: datetime, batch: int) -> tuple[str, list[int]]:
-    """Lease up to ``batch`` due messages to a fresh token; returns the token and the ids, in due order."""
+def _claim(now: datetime, batch: int) -> tuple[str, list[tuple[int, str]]]:
+    """Lease up to ``batch`` due messages to a fresh token; returns it and their (id, channel), in due order."""
     token = secrets.token_hex(16)
     due = (
         select(OutboxMessage.id)
@@ -87,11 +87,11 @@ def _claim(now: datetime, batch: int) -> tuple[str, list[int]]:
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()), _due(now))
         .values(status=MessageStatus.SENDING, lease_token=token, lease_until=utcnow() + _lease())
-        .returning(OutboxMessage.id, OutboxMessage.next_attempt_at)
+        .returning(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.next_attempt_at)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return token, [row.id for row in sorted(claimed, key=lambda r: (r.next_attempt_at, r.id))]
+    return token, [(row.id, row.channel) for row in sorted(claimed, key=lambda r: (r.next_attempt_at, r.id))]
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -117,18 +117,27 @@ def deliver_due(now: datetime, batch: int = 100, max_batches: int | None = None)
     batches = 0
     with open_adapters(current_app.config) as adapters:
         while max_batches is None or batches < max_batches:
-            token, ids = _claim(now, batch)
-            if not ids:
+            token, claimed = _claim(now, batch)
+            if not claimed:
                 break
             batches += 1
-            for message_id in ids:
-                _deliver_one(message_id, token, now, adapters, report)
+            for message_id, channel in claimed:
+                _deliver_one(message_id, channel, token, now, adapters, report)
     return report
 
 
-def _deliver_one(message_id: int, token: str, now: datetime, adapters: Adapters, report: DeliveryReport):
-    checked = _check(message_id, token)
+def _deliver_one(
+    message_id: int, channel: str, token: str, now: datetime, adapters: Adapters, report: DeliveryReport
+) -> None:
+    try:
+        adapter = adapters[channel]
+    except ChannelError as exc:
+        _record_failure(message_id, token, now, _attempts_of(message_id) + 1, exc, report)
+        return
+    # Page and demo-mailbox deliveries are a row update: check and record in one transaction.
+    checked = _check(message_id, token, renew=not adapter.in_database)
     if checked is None:
+        db.session.commit()
         return  # another worker took the row over after our lease ran out
     outgoing, attempts, verdict = checked
     if verdict is not None:
@@ -136,14 +145,19 @@ def _deliver_one(message_id: int, token: str, now: datetime, adapters: Adapters,
         if _finish(message_id, token, status=status, last_error=reason):
             setattr(report, status, getattr(report, status) + 1)
         return
-    channel = outgoing.channel
+    if not adapter.in_database:
+        db.session.commit()  # no transaction stays open while a server is talked to
     try:
-        adapter = adapters[channel]
         provider_id = adapter.send(outgoing)
     except ChannelError as exc:
+        db.session.commit()
         _record_failure(message_id, token, now, attempts + 1, exc, report)
         log.warning(
-            "outbox message %s on %s failed (attempt %s): %s", message_id, channel, attempts + 1, exc.kind
+            "outbox message %s on %s failed (attempt %s): %s",
+            message_id,
+            outgoing.channel,
+            attempts + 1,
+            exc.kind,
         )
         return
     if _finish(
@@ -158,31 +172,36 @@ def _deliver_one(message_id: int, token: str, now: datetime, adapters: Adapters,
         last_error=None,
     ):
         report.sent += 1
-        report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
+        report.by_channel[outgoing.channel] = report.by_channel.get(outgoing.channel, 0) + 1
     else:
         log.warning("outbox message %s was sent after its lease ran out", message_id)
 
 
-def _check(message_id: int, token: str):
-    """Renew the lease and re-read the message's cause; commits.
+def _attempts_of(message_id: int) -> int:
+    return db.session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id)) or 0
+
+
+def _check(message_id: int, token: str, *, renew: bool):
+    """Confirm this worker's lease and re-read the message's cause; leaves the transaction open.
+
+    With ``renew`` (a send that talks to a server follows) a lease with less than
+    half its length left is extended first, so it cannot run out during the send.
 
     :return: None when the lease is lost; else (outgoing, attempts, verdict) where
         verdict is None to send, or (status, reason) to record without sending.
     """
-    renewed = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.lease_token == token,
-            OutboxMessage.status == MessageStatus.SENDING,
-        )
-        .values(lease_until=utcnow() + _lease())
-        .execution_options(synchronize_session=False)
-    )
-    if not renewed.rowcount:
-        db.session.commit()
-        return None
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None or message.lease_token != token or message.status != MessageStatus.SENDING:
+        return None
+    if renew and message.lease_until - utcnow() < _lease() / 2:
+        renewed = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.lease_token == token)
+            .values(lease_until=utcnow() + _lease())
+            .execution_options(synchronize_session=False)
+        )
+        if not renewed.rowcount:
+            return None
     patient = db.session.get(Patient, message.patient_id)
     verdict = _verdict(message, patient)
     to = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}.get(message.channel, "page") or ""
@@ -198,9 +217,7 @@ def _check(message_id: int, token: str):
         dedupe_key=message.dedupe_key,
         to=to,
     )
-    attempts = message.attempts
-    db.session.commit()
-    return outgoing, attempts, verdict
+    return outgoing, message.attempts, verdict
 
 
 def _verdict(message: OutboxMessage, patient: Patient) -> tuple[str, str] | None:

@@ -31,6 +31,7 @@ _RETRIED_4XX = {401, 403, 408, 409, 425, 429}
 
 class TwilioSmsChannel:
     transport = Transport.SMS_PROVIDER
+    in_database = False
 
     def __init__(self, base_url: str, *, account_sid: str, auth_token: str, sender: str, timeout: float = 15):
         if not (account_sid and auth_token and sender):

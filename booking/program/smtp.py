@@ -39,6 +39,7 @@ class SmtpChannel:
     """Sends e-mail through the SMTP server named by ``MAIL_URL``."""
 
     transport = Transport.SMTP
+    in_database = False
 
     def __init__(self, url: str, sender: str, *, timeout: float = 20):
         parts = urlsplit(url)

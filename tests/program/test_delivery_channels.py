@@ -226,8 +226,8 @@ def test_a_reminder_for_a_visit_cancelled_after_it_was_claimed_is_not_sent(world
     db.session.commit()
     report = delivery.DeliveryReport()
     with open_adapters(app.config) as adapters:
-        for message_id in claimed:
-            delivery._deliver_one(message_id, token, NOW, adapters, report)
+        for message_id, channel in claimed:
+            delivery._deliver_one(message_id, channel, token, NOW, adapters, report)
     assert (report.sent, report.withdrawn) == (0, 3)
     assert {m.status for m in rows(patient_id).values()} == {"withdrawn"}
     assert mail.messages == [] and sms.requests == []
