@@ -1,4 +1,4 @@
-"""A delivery worker killed mid-batch: another worker finishes the batch, every e-mail arrives exactly once."""
+"""Delivery workers side by side and a worker killed mid-batch: every e-mail arrives exactly once."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from booking.db_types import utcnow
 from booking.extensions import db
 from booking.models import Patient
-from booking.program import outbox
+from booking.program import delivery, outbox
 from booking.program.models import MessageType, NotificationPreference, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +77,29 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, world, ctx,
     assert {m.status for m in emails} == {"sent"}
     assert mail_server.message_ids() == {m.provider_message_id: 1 for m in emails}
     assert len(emails) == MESSAGES
+
+
+def test_workers_delivering_side_by_side_send_each_message_once(app, world, ctx, mail_server, monkeypatch):
+    """Three workers claiming small batches at once never send one message twice, and leave none behind."""
+    monkeypatch.setitem(app.config, "MAIL_URL", mail_server.url)
+    _queue(world)
+    start = threading.Barrier(3)
+    failures = []
+
+    def work():
+        try:
+            with app.app_context():
+                start.wait()
+                delivery.deliver_due(NOW, batch=3)
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise be lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    emails = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
+    assert {m.status for m in emails} == {"sent"}
+    assert mail_server.message_ids() == {m.provider_message_id: 1 for m in emails}
