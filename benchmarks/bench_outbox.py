@@ -9,7 +9,7 @@ nothing but that count.
 
 Run from the repository root:
 
-    python benchmarks/bench_outbox.py [--patients 1000] [--workers 2] [--postgres URL]
+    python benchmarks/bench_outbox.py [--patients 200] [--workers 2] [--postgres URL]
 
 PostgreSQL is measured when --postgres is given or TEST_DATABASE_URL is set
 (its schema is dropped and rebuilt: use a scratch database).
@@ -230,7 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="also measure this many worker processes")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     args = parser.parse_args()
