@@ -9,12 +9,16 @@ SQLite every transaction starts with ``BEGIN IMMEDIATE``, so claims queue.
 Each message then goes through three short steps, none of which holds a
 transaction while talking to a mail server or an SMS provider:
 
-1. *check*: renew this worker's lease on the row (if another worker took the
-   row over, stop), and re-read what could have changed since it was queued
-   -- the visit is still open (a cancel racing a send), the patient still
-   consents to the channel, their current address;
+1. *check*: confirm this worker still holds the row's lease (extending it
+   when half of it has run out, so it outlasts the send), and re-read what
+   could have changed since it was queued -- the visit is still open (a
+   cancel racing a send), the patient still consents to the channel, their
+   current address;
 2. *send* through the channel's adapter;
 3. *finish*: record the outcome only if the lease is still ours.
+
+Page and demo-mailbox deliveries touch nothing outside the database, so their
+check and finish share one transaction.
 
 Leases run on the wall clock (they are about live processes), while "due"
 is decided as of ``now`` (so ``flask program tick --at`` can replay an
@@ -152,13 +156,11 @@ def _deliver_one(
     except ChannelError as exc:
         db.session.commit()
         _record_failure(message_id, token, now, attempts + 1, exc, report)
-        log.warning(
-            "outbox message %s on %s failed (attempt %s): %s",
-            message_id,
-            outgoing.channel,
-            attempts + 1,
-            exc.kind,
-        )
+        return
+    except Exception as exc:  # a bug in an adapter must not stop the worker or loop on one message
+        db.session.commit()
+        failure = ChannelError("unexpected", type(exc).__name__)  # the type only: messages may hold addresses
+        _record_failure(message_id, token, now, attempts + 1, failure, report)
         return
     if _finish(
         message_id,
@@ -237,6 +239,7 @@ def _record_failure(
     message_id: int, token: str, now: datetime, attempts: int, exc: ChannelError, report: DeliveryReport
 ) -> None:
     error = str(exc)[:500]
+    log.warning("outbox message %s failed (attempt %s): %s", message_id, attempts, exc.kind)
     if exc.permanent or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         if _finish(message_id, token, status=MessageStatus.DEAD, attempts=attempts, last_error=error):
             report.dead += 1

@@ -276,3 +276,21 @@ def test_the_message_id_is_the_same_for_every_attempt_of_a_row():
         "timeout": 20,
         "_smtp": None,
     }
+
+
+def test_an_adapter_bug_is_retried_and_logs_no_address_or_body(
+    world, ctx, real_channels, monkeypatch, caplog
+):
+    """An unexpected exception in a channel becomes a retry; the log and the row carry its type only."""
+
+    def broken(self, message):
+        raise RuntimeError(f"cannot send to {message.to}: {message.body}")
+
+    monkeypatch.setattr(SmtpChannel, "send", broken)
+    patient_id, _ = queue(world, channels=("email",))
+    with caplog.at_level("INFO"):
+        assert delivery.deliver_due(NOW).retried == 1
+    email = rows(patient_id)["email"]
+    assert (email.status, email.last_error) == ("pending", "unexpected: RuntimeError")
+    assert "pat@example.org" not in caplog.text and "Reminder" not in caplog.text
+    assert f"outbox message {email.id} failed (attempt 1): unexpected" in caplog.text
