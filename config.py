@@ -63,6 +63,20 @@ class Config:
     # How long a worker holds a claimed message before another may take it over.
     OUTBOX_LEASE_SECONDS = _int_env("OUTBOX_LEASE_SECONDS", 120)
 
+    # E-mail: smtp://host:port, smtps://host:port (TLS from the start), credentials as
+    # smtp://user:password@host:587?starttls=1. Unset: e-mail is kept in the local demo
+    # mailbox (a page for staff), never sent.
+    MAIL_URL = os.environ.get("MAIL_URL", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "labvisit <no-reply@labvisit.localhost>")
+    MAIL_TIMEOUT = _int_env("MAIL_TIMEOUT", 20)
+    # SMS through a Twilio-style Messages API (POST {url}/2010-04-01/Accounts/{sid}/Messages.json).
+    # Unset: SMS is kept in the local demo mailbox too.
+    SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
+    SMS_ACCOUNT_SID = os.environ.get("SMS_ACCOUNT_SID", "")
+    SMS_AUTH_TOKEN = os.environ.get("SMS_AUTH_TOKEN", "")
+    SMS_FROM = os.environ.get("SMS_FROM", "")
+    SMS_TIMEOUT = _int_env("SMS_TIMEOUT", 15)
+
     # OpenAPI (flask-smorest).
     API_TITLE = "labvisit"
     API_VERSION = "v1"

@@ -27,6 +27,8 @@ from booking.models import (
     TreatmentCourse,
     User,
 )
+from booking.program.models import NotificationPreference
+from booking.program.preferences import CONSENT_TEXT_VERSION
 
 DEMO_PASSWORD = "demo-password"
 DEMO_DOMAIN = "demo.labvisit.test"
@@ -272,6 +274,43 @@ def _upcoming_visits(
     return booked
 
 
+def _notification_preferences(
+    rng: random.Random, patients: list[Patient], patient_user: User, coordinator: User
+) -> list[NotificationPreference]:
+    """The demo patient takes e-mail and SMS; about half the others consented to e-mail through the nurse.
+
+    With no MAIL_URL or SMS provider set these land in the demo mailbox, never sent.
+    """
+    consented = datetime.now(UTC) - timedelta(days=30)
+    rows = [
+        NotificationPreference(
+            patient_id=patients[0].id,
+            language="en",
+            email_enabled=True,
+            sms_enabled=True,
+            opted_out_types=[],
+            consent_at=consented,
+            consent_by_id=patient_user.id,
+            consent_text_version=CONSENT_TEXT_VERSION,
+        )
+    ]
+    for patient in patients[1:]:
+        if rng.random() < 0.5:
+            rows.append(
+                NotificationPreference(
+                    patient_id=patient.id,
+                    language="es" if rng.random() < 0.15 else "en",
+                    email_enabled=True,
+                    sms_enabled=rng.random() < 0.4,
+                    opted_out_types=[],
+                    consent_at=consented,
+                    consent_by_id=coordinator.id,
+                    consent_text_version=CONSENT_TEXT_VERSION,
+                )
+            )
+    return rows
+
+
 def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36) -> str:
     """Create the demo world once; a second call does nothing."""
     if db.session.scalar(db.select(User.id).where(User.email == f"coordinator@{DEMO_DOMAIN}")):
@@ -304,6 +343,8 @@ def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36)
     ]
     db.session.add_all([*centers, region, *patients, *users])
     db.session.flush()
+    # Its own random stream, so the rest of the demo stays what it was.
+    db.session.add_all(_notification_preferences(random.Random(seed + 1), patients, users[2], coordinator))
     for patient in patients:
         db.session.add_all(_past_visits(rng, patient, centers, today))
     db.session.flush()

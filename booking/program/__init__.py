@@ -1,6 +1,7 @@
 """The monitoring program around the visits: notifications, reminders, outreach, check-ins, skin checks.
 
-``init_app`` registers the program's models, command-line tools, API and pages.
+``init_app`` registers the program's models, command-line tools and API; its pages hang
+under the site blueprint (``booking.web.site``) with every other page.
 """
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from booking.program import cli, models  # noqa: F401  (models: registered with the metadata)
+    from booking.extensions import api
+    from booking.program import (  # noqa: F401  (models: registered with the metadata)
+        cli,
+        models,
+        notification_api,
+    )
 
     cli.init_app(app)
+    api.register_blueprint(notification_api.blp)

@@ -1,7 +1,8 @@
-"""``flask program tick``: run the program's periodic work as of an instant, then deliver the outbox."""
+"""``flask program tick`` (periodic work as of an instant, then the outbox) and ``flask program deliver``."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import click
@@ -35,10 +36,37 @@ def tick(at_):
     db.session.commit()
     report = delivery.deliver_due(at)
     queued = ", ".join(f"{name} {n}" for name, n in counts.items()) or "no jobs"
-    click.echo(
-        f"as of {at.isoformat()}: queued {queued}; sent {report.sent}, retried {report.retried}, "
-        f"dead {report.dead}, skipped {report.skipped}"
+    click.echo(f"as of {at.isoformat()}: queued {queued}; {_summary(report)}")
+
+
+def _summary(report: delivery.DeliveryReport) -> str:
+    return (
+        f"sent {report.sent}, retried {report.retried}, dead {report.dead}, "
+        f"skipped {report.skipped}, withdrawn {report.withdrawn}"
     )
+
+
+@program_cli.command("deliver")
+@click.option(
+    "--at", "at_", default=None, help="Deliver what is due as of this ISO 8601 instant (default: now)."
+)
+@click.option("--batch", default=100, show_default=True, help="Messages claimed per batch.")
+@click.option("--loop", is_flag=True, help="Keep delivering every --interval seconds until stopped.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between runs with --loop.")
+def deliver(at_, batch, loop, interval):
+    """Deliver the outbox (no periodic jobs): once, or as a worker with --loop.
+
+    Any number of these may run side by side; a killed one's claimed messages
+    are taken over by the others once its lease runs out.
+    """
+    while True:
+        at = _instant(at_)
+        report = delivery.deliver_due(at, batch=batch)
+        if report.sent or report.retried or report.dead or not loop:
+            click.echo(f"as of {at.isoformat()}: {_summary(report)}")
+        if not loop:
+            return
+        time.sleep(interval)
 
 
 def init_app(app: Flask) -> None:

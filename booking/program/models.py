@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.db_types import UTCDateTime, utcnow
 from booking.extensions import db
-from booking.models import Patient
+from booking.models import Patient, User
 
 
 class Channel(StrEnum):
@@ -83,6 +83,9 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How a sent message left: "smtp", "sms_provider", "page", or "local_mailbox" (kept for the
+    # demo when no mail server or SMS provider is configured: shown, never really sent).
+    transport: Mapped[str | None] = mapped_column(String(20))
 
     patient: Mapped[Patient] = relationship()
 
@@ -93,6 +96,31 @@ class OutboxMessage(db.Model):
             "status IN ('pending', 'sending', 'sent', 'dead', 'withdrawn', 'skipped')", name="status_known"
         ),
     )
+
+
+class Transport(StrEnum):
+    SMTP = "smtp"
+    SMS_PROVIDER = "sms_provider"
+    PAGE = "page"
+    LOCAL_MAILBOX = "local_mailbox"
+
+
+class NotificationAudit(db.Model):
+    """Who did what to the program's notifications: consent given or withdrawn, a dead letter retried."""
+
+    __tablename__ = "notification_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+    actor: Mapped[User | None] = relationship()
 
 
 class NotificationPreference(db.Model):

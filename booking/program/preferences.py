@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from booking.db_types import utcnow
+from booking.errors import Unprocessable
 from booking.extensions import db
-from booking.models import Patient
-from booking.program.models import Channel, MessageType, NotificationPreference
+from booking.models import Patient, User
+from booking.program.models import Channel, MessageType, NotificationAudit, NotificationPreference
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,106 @@ def outside_quiet_hours(due: datetime, patient: Patient, pref: Effective) -> dat
         return due
     # Wall-clock end in the patient's zone; fold=0 picks the first of a repeated hour.
     return datetime.combine(end_day, end, tzinfo=zone).astimezone(due.tzinfo)
+
+
+# --- changing them -----------------------------------------------------------------------
+
+# The wording a patient (or staff on their behalf) agrees to before e-mail or SMS is used.
+# A new wording gets a new version; the version agreed to is stored with the consent.
+CONSENT_TEXT_VERSION = "2026-12"
+CONSENT_TEXTS = {
+    "2026-12": (
+        "I agree that labvisit may send me reminders about my monitoring lab visits by e-mail "
+        "and/or text message (SMS), to the e-mail address and phone number on my record. The "
+        "messages say as little as possible about my health. Text message rates may apply. "
+        "I can change this or stop at any time on my notification settings."
+    ),
+}
+
+
+def stored_or_default(patient: Patient) -> NotificationPreference:
+    """The patient's stored row, or a new one with the defaults (added to the session, not flushed)."""
+    row = db.session.get(NotificationPreference, patient.id)
+    if row is None:
+        row = NotificationPreference(
+            patient_id=patient.id, language="en", email_enabled=False, sms_enabled=False, opted_out_types=[]
+        )
+    return row
+
+
+def update(patient: Patient, data: dict, actor: User) -> NotificationPreference:
+    """Apply a change of preferences by ``actor`` (the patient, or staff on their behalf); flushes.
+
+    ``consent`` True records consent to the current wording, by ``actor``, now;
+    False withdraws it (e-mail and SMS stop, pending ones are skipped at send time).
+    E-mail or SMS can be switched on only with a consent on record.
+
+    :raise Unprocessable: (422) a channel switched on without consent; half a quiet-hours range.
+    """
+    row = stored_or_default(patient)
+    consent = data.get("consent")
+    # Withdrawing consent switches both channels off unless the same request asks for one.
+    keep = consent is not False
+    wants_email = data.get("email_enabled", row.email_enabled and keep)
+    wants_sms = data.get("sms_enabled", row.sms_enabled and keep)
+    has_consent = consent is True or (consent is None and row.consent_at is not None)
+    if (wants_email or wants_sms) and not has_consent:
+        raise Unprocessable(
+            "E-mail and SMS reminders need the patient's consent.",
+            errors={"consent": ["Record consent (true) to switch on e-mail or SMS."]},
+        )
+    quiet = (data.get("quiet_start", row.quiet_start), data.get("quiet_end", row.quiet_end))
+    if (quiet[0] is None) != (quiet[1] is None):
+        raise Unprocessable(
+            "Quiet hours need both a start and an end.",
+            errors={"quiet_end" if quiet[1] is None else "quiet_start": ["Give both, or neither."]},
+        )
+    for name in ("language", "email_enabled", "sms_enabled", "quiet_start", "quiet_end"):
+        if name in data:
+            setattr(row, name, data[name])
+    if "opted_out_types" in data:
+        row.opted_out_types = sorted(set(data["opted_out_types"]))
+    if consent is True:
+        row.consent_at, row.consent_by_id, row.consent_text_version = utcnow(), actor.id, CONSENT_TEXT_VERSION
+        _audit(actor, patient, "consent_given", f"text version {CONSENT_TEXT_VERSION}")
+    elif consent is False and row.consent_at is not None:
+        row.consent_at, row.consent_by_id, row.consent_text_version = None, None, None
+        row.email_enabled = row.sms_enabled = False
+        _audit(actor, patient, "consent_withdrawn", None)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _audit(actor: User, patient: Patient, action: str, detail: str | None) -> None:
+    db.session.add(NotificationAudit(actor_id=actor.id, patient_id=patient.id, action=action, detail=detail))
+
+
+def view(patient: Patient) -> dict:
+    """The preferences as the API and the pages show them."""
+    row = stored_or_default(patient)
+    recorder = db.session.get(User, row.consent_by_id) if row.consent_by_id else None
+    consent = None
+    if row.consent_at is not None:
+        consent = {
+            "given_at": row.consent_at,
+            "text_version": row.consent_text_version,
+            "recorded_by_user_id": row.consent_by_id,
+            "recorded_by_role": recorder.role if recorder else None,
+        }
+    return {
+        "patient_id": patient.id,
+        "language": row.language,
+        "email_enabled": row.email_enabled,
+        "sms_enabled": row.sms_enabled,
+        "quiet_start": row.quiet_start,
+        "quiet_end": row.quiet_end,
+        "default_quiet_hours": current_app.config.get("QUIET_HOURS", ""),
+        "time_zone": patient.time_zone,
+        "opted_out_types": list(row.opted_out_types or []),
+        "email_on_file": bool(patient.email),
+        "phone_on_file": bool(patient.phone),
+        "consent": consent,
+        "consent_text_version": CONSENT_TEXT_VERSION,
+        "consent_text": CONSENT_TEXTS[CONSENT_TEXT_VERSION],
+    }
