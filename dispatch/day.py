@@ -139,14 +139,18 @@ def build_day(
     day: date,
     pins: dict[int, int] | None = None,
     windows: dict[int, tuple[datetime, datetime]] | None = None,
+    exclude_booking: int | None = None,
 ) -> DayData:
-    """The day's problem. ``pins`` maps booking id → technician id; ``windows`` narrows
-    a booking's window (used to keep published arrival windows when re-optimizing).
+    """The day's problem: the one model of a region's day behind planning, the booking-time check
+    of a window (:mod:`dispatch.fleet`), coordinators' changes (:mod:`dispatch.adjust`) and live
+    ETAs (:mod:`dispatch.progress`). ``pins`` maps booking id → technician id; ``windows`` narrows
+    a booking's window (used to keep published arrival windows when re-optimizing, and for ETAs);
+    ``exclude_booking`` leaves one booking out (the one being moved).
     """
     pins, windows = dict(pins or {}), windows or {}
     origin = day_origin(region, day)
     zone = zone_for(region.time_zone)
-    bookings = day_bookings(region, day, origin)
+    bookings = [b for b in day_bookings(region, day, origin) if b.id != exclude_booking]
     on_shift = technicians_on_shift(region, day)
     labs = region_labs(region)
     points = [(b.latitude, b.longitude) for b in bookings]
