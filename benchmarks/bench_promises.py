@@ -55,6 +55,7 @@ CENTRE = (40.7306, -73.9352)
 def _app(path: str):
     class Config(__import__("config").TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        DISPATCH_WORKERS = 1  # one search per day: the promises are measured, not the parallel search
 
     return create_app(Config)
 
