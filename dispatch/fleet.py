@@ -5,8 +5,9 @@ bookings, technicians with their skills and shifts, labs, pins and travel
 times from the configured source), so a window promised here is one the plan
 can keep. Its routes are the promises made so far:
 
-- once the day's plan is published, the published routes; a booking made
-  since is inserted into them or refused;
+- once the day's plan is published, the published routes with their
+  published arrival windows; a booking made since joins them as a new
+  published version (:func:`place_in_published`) or is refused;
 - before that, the plan's current draft when there is one;
 - then every booking not on those routes, inserted greedily **in the order it
   was booked**, so rebuilding the routes reproduces the ones each booking was
@@ -34,9 +35,11 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from booking.db_types import utcnow
 from booking.errors import Conflict
 from booking.extensions import db
-from booking.models import Booking, Region
+from booking.models import Booking, Region, User
+from booking.services.bookings import change_status
 from booking.slots import zone_for
 from dispatch.day import (
     PLANNED_STATUSES,
@@ -44,13 +47,18 @@ from dispatch.day import (
     DayData,
     build_day,
     day_origin,
+    key_id,
     local_seconds,
     technician_key,
     visit_id,
 )
-from dispatch.insertion import Candidate, DayRoutes, day_routes
+from dispatch.insertion import Candidate, DayRoutes, candidate_of, day_routes
 from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
+from dispatch.plan import Unassigned, UnassignedReason
+from dispatch.plans import audit, bump_revision, plan_for, store_version, version
+from dispatch.timing import timed_plan
 from dispatch.travel import durations_between, travel_for
+from dispatch.validation import validate
 
 if TYPE_CHECKING:
     from booking.services.availability import Opening, Site
@@ -155,8 +163,9 @@ def promised_day(region: Region, day: date, exclude_booking: int | None = None) 
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    data = build_day(region, day, exclude_booking=exclude_booking)
-    built = PromisedDay(data, day_routes(data.problem, _plan_routes(region, day), _booking_order(data)))
+    routes, windows = _plan_state(region, day)
+    data = build_day(region, day, windows=windows, exclude_booking=exclude_booking)
+    built = PromisedDay(data, day_routes(data.problem, routes, _booking_order(data)))
     with _LOCK:
         _CACHE[key] = built
         while len(_CACHE) > _CACHE_SIZE:
@@ -173,28 +182,33 @@ def _booking_order(data: DayData) -> list[str]:
     return [visit_id(b.id) for b in sorted(data.bookings, key=lambda b: b.id)]
 
 
-def _plan_routes(region: Region, day: date) -> dict[str, list[str]]:
-    """The published version's routes, else the current draft's; empty without a plan."""
+def _plan_state(
+    region: Region, day: date
+) -> tuple[dict[str, list[str]], dict[int, tuple[datetime, datetime]]]:
+    """The published version's routes and arrival windows (promised to patients, so kept), else the
+    current draft's routes (no windows); nothing without a plan."""
     plan = db.session.execute(
         db.select(DispatchPlan.id, DispatchPlan.current_number, DispatchPlan.published_number).where(
             DispatchPlan.region_id == region.id, DispatchPlan.day == day
         )
     ).first()
     if plan is None:
-        return {}
+        return {}, {}
     number = plan.published_number if plan.published_number is not None else plan.current_number
     if number is None:
-        return {}
+        return {}, {}
     stops = db.session.execute(
-        db.select(PlanStop.technician_id, PlanStop.booking_id)
+        db.select(PlanStop.technician_id, PlanStop.booking_id, PlanStop.window_start, PlanStop.window_end)
         .join(PlanVersion, PlanVersion.id == PlanStop.version_id)
         .where(PlanVersion.plan_id == plan.id, PlanVersion.number == number)
         .order_by(PlanStop.technician_id, PlanStop.position)
     ).all()
     routes: dict[str, list[str]] = {}
-    for tech_id, booking_id in stops:
-        routes.setdefault(technician_key(tech_id), []).append(visit_id(booking_id))
-    return routes
+    for stop in stops:
+        routes.setdefault(technician_key(stop.technician_id), []).append(visit_id(stop.booking_id))
+    if plan.published_number is None:
+        return routes, {}
+    return routes, {s.booking_id: (s.window_start, s.window_end) for s in stops}
 
 
 def _candidate(
@@ -262,3 +276,76 @@ def ensure_servable(
         raise Conflict(NO_SKILL)
     if not promised.routes.can_insert(candidate):
         raise Conflict(NO_ROOM)
+
+
+NOT_PLANNED = ("not_yet_planned", "Booked after the plan was made; add it or re-optimize.")
+
+
+def place_in_published(booking: Booking, actor: User) -> None:
+    """Once the day's plan is published, a new home or office booking joins the published routes where
+    it adds the least driving, keeping every published arrival window: a new published version, the
+    booking assigned. Nothing happens before a plan is published.
+
+    :raise Conflict: (409) the published routes cannot take it.
+    """
+    if booking.region_id is None or booking.kind not in ("home", "office"):
+        return
+    region = db.session.get(Region, booking.region_id)
+    day = booking.starts_at.astimezone(zone_for(region.time_zone)).date()
+    plan = plan_for(region, day)
+    if plan is None or plan.published_number is None:
+        return
+    published = version(plan, plan.published_number)
+    routes, windows = _plan_state(region, day)
+    pins = {s.booking_id: s.technician_id for s in published.stops if s.pinned}
+    data = build_day(region, day, pins=pins, windows=windows)
+    problem, key = data.problem, visit_id(booking.id)
+    if not problem.has_visit(key):
+        return
+    routed = DayRoutes(problem, routes)
+    position = routed.best(candidate_of(problem, problem.visit(key)))
+    if position is None:
+        raise Conflict(NO_ROOM)
+    new_routes = routed.as_routes()
+    new_routes.setdefault(position.technician_id, []).insert(position.index, key)
+    served = {v for ids in new_routes.values() for v in ids}
+    left = [v.id for v in problem.visits if v.id not in served]
+    reasons = {u.booking_id: (u.reason, u.message) for u in published.unassigned}
+    reasons.update({key_id(v): NOT_PLANNED for v in left if key_id(v) not in reasons})
+    core = timed_plan(
+        problem, new_routes, [Unassigned(v, UnassignedReason.NO_CAPACITY, "") for v in left], status="MANUAL"
+    )
+    if validate(problem, core):
+        raise Conflict(NO_ROOM)
+    draft = plan.current_number if plan.current_number != plan.published_number else None
+    bump_revision(plan, None)
+    keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops}
+    new = store_version(
+        plan,
+        data,
+        core,
+        source="booking",
+        actor=actor,
+        pins=set(pins),
+        stats={"solver_status": "MANUAL"},
+        keep_windows=keep,
+        reasons=reasons,
+    )
+    if draft is not None:
+        plan.current_number = draft  # a coordinator's draft stays the one being edited
+    new.published_at = utcnow()
+    plan.published_number = new.number
+    change_status(actor, booking, "assigned", f"on plan version {new.number}")
+    audit(
+        plan,
+        actor,
+        "booking_inserted",
+        {
+            "booking_id": booking.id,
+            "technician_id": key_id(position.technician_id),
+            "position": position.index,
+        },
+        from_version=published.number,
+        to_version=new.number,
+    )
+    db.session.flush()

@@ -215,6 +215,11 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
     )
     db.session.add(booking)
     flush_or_conflict(month)
+    if placement.region_id is not None:
+        # dispatch: once the day's plan is published, the visit joins its routes (or is refused)
+        from dispatch.fleet import place_in_published
+
+        place_in_published(booking, actor)
     return booking
 
 

@@ -143,21 +143,37 @@ def test_home_visits_follow_the_lead_time(app, client, coordinator, field, world
         assert db.session.scalar(db.select(db.func.count(Booking.id))) == 0
 
 
-def test_once_published_a_booking_goes_into_the_published_routes_or_is_refused(
-    client, coordinator, field, world
+def _hours(starts: list[str]) -> list[int]:
+    return [datetime.fromisoformat(s).astimezone(zone_for(TZ)).hour for s in starts]
+
+
+def test_once_published_new_bookings_are_checked_against_the_published_routes(
+    app, client, coordinator, field, world
 ):
-    """After publishing, a draft that frees room does not make new promises: the published routes decide."""
-    field.technician(max_visits=1)
-    first = field.booking(hour=8)
+    """A draft that moves a visit does not change what is promised: windows follow the published routes,
+    and a booking accepted there joins them."""
+    far = field.technician(first_name="Ana", home=(40.90, -73.88), max_visits=1)
+    near = field.technician(first_name="Ben", ends=time(12, 0), max_visits=1)
+    visit = field.booking(hour=8)
     plan = publish(client, coordinator, plan_now(client, coordinator, field))
-    plan = get_plan(client, coordinator, plan["id"])
-    draft = client.post(
+    plan = get_plan(client, coordinator, plan["id"], which="published")
+    assert {s["booking_id"]: r["technician"]["id"] for r in plan["routes"] for s in r["stops"]} == {
+        visit: near
+    }
+    moved = client.post(
         f"/api/v1/dispatch/plans/{plan['id']}/changes",
         headers={**coordinator, "If-Match": plan["etag"]},
-        json={"action": "unassign", "booking_id": first},
+        json={"action": "move", "booking_id": visit, "technician_id": far, "position": 0},
     )
-    assert draft.status_code == 200, draft.json
+    assert moved.status_code == 200, moved.json
     patient = world.patient()
-    assert _openings(client, coordinator, patient, field.day) == []
-    starts, _ = field.window(12)
-    assert _book(client, coordinator, patient, starts.isoformat()).status_code == 409
+    offered = _openings(client, coordinator, patient, field.day)
+    assert _hours(offered) == [8, 10, 12, 14]  # the far technician is free on the published routes
+    afternoon = next(s for s in offered if _hours([s]) == [14])
+    booked = _book(client, coordinator, patient, afternoon)
+    assert booked.status_code == 201, booked.json
+    published = get_plan(client, coordinator, plan["id"], which="published")
+    routes = {r["technician"]["id"]: [s["booking_id"] for s in r["stops"]] for r in published["routes"]}
+    assert routes == {near: [visit], far: [booked.json["id"]]}
+    assert booked.json["status"] == "assigned"
+    assert _openings(client, coordinator, world.patient(), field.day) == []
