@@ -96,6 +96,11 @@ def _missing(problem: DispatchProblem, plan: Plan) -> tuple[int, ...]:
 def no_worse_than_promised(problem: DispatchProblem, result: Plan, promised: dict | None) -> Plan:
     """``result``, or the promised routes themselves (timed by :func:`timed_plan`) when they are valid
     and the search left more visits of some priority unassigned than they do."""
+    promised = {
+        tech: [v for v in ids if problem.has_visit(v)]
+        for tech, ids in (promised or {}).items()
+        if problem.has_technician(tech)
+    }
     if not promised:
         return result
     served = {v for ids in promised.values() for v in ids}

@@ -177,3 +177,24 @@ def test_once_published_new_bookings_are_checked_against_the_published_routes(
     assert routes == {near: [visit], far: [booked.json["id"]]}
     assert booked.json["status"] == "assigned"
     assert _openings(client, coordinator, world.patient(), field.day) == []
+
+
+def test_a_plan_never_serves_fewer_visits_than_the_promised_routes():
+    """If the search leaves a promised visit out, the promised routes themselves are the plan."""
+    from dispatch.model import DispatchProblem, Technician, TimeWindow, TravelMatrix, Visit
+    from dispatch.plan import Unassigned, UnassignedReason
+    from dispatch.service import no_worse_than_promised
+    from dispatch.timing import timed_plan
+
+    problem = DispatchProblem(
+        visits=(
+            Visit("a", 1, (TimeWindow(8 * 3600, 10 * 3600),), 900),
+            Visit("b", 2, (TimeWindow(12 * 3600, 14 * 3600),), 900),
+        ),
+        technicians=(Technician("t1", 0, TimeWindow(8 * 3600, 17 * 3600)),),
+        matrix=TravelMatrix([[0, 600, 600], [600, 0, 600], [600, 600, 0]]),
+    )
+    short = timed_plan(problem, {"t1": ["a"]}, [Unassigned("b", UnassignedReason.NO_CAPACITY, "")])
+    kept = no_worse_than_promised(problem, short, {"t1": ["a", "b"]})
+    assert kept.unassigned == () and kept.route_of("t1").visit_ids == ["a", "b"]
+    assert no_worse_than_promised(problem, kept, {"t1": ["a"]}) is kept
