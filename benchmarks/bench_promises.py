@@ -146,13 +146,14 @@ def main() -> None:
         today = av.now_utc().astimezone(zone).date()
         first = today + timedelta(days=2)
         days = [first + timedelta(days=k) for k in range(30) if (first + timedelta(days=k)).weekday() < 5]
-        accepted, refused, unbookable, checks = 0, [], 0, []
+        accepted, refused, unbookable, checks, asked = 0, [], 0, [], 0
         for _ in range(args.patients):
             patient = _patient(rng, today)
             site = av.visit_site(patient, "home")
             start = min(int(rng.expovariate(1 / 5)), len(days) - 1)  # demand piles up on the first days
             span = days[start : start + 3]
             by_capacity = av.region_openings(region, span[0], span[-1])
+            asked += len(by_capacity)
             t0 = time.perf_counter()
             offered = av.site_openings(site, span[0], span[-1])
             checks.append(time.perf_counter() - t0)
@@ -207,7 +208,8 @@ def main() -> None:
     )
     rate = f"{servable / len(sample):.0%}" if sample else "n/a"
     print(
-        f"  windows the check refused (the daily capacity allowed them): {len(refused)}; of a sample of "
+        f"  windows the check refused: {len(refused)} of the {asked} the daily capacity allowed "
+        f"({len(refused) / max(asked, 1):.1%}); of a sample of "
         f"{len(sample)}, the solver could have served {servable} ({rate})"
     )
 
