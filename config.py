@@ -48,6 +48,13 @@ class Config:
     CANCEL_CUTOFF_HOURS = _int_env("CANCEL_CUTOFF_HOURS", 2)
     # How far ahead availability may be asked for, in days.
     MAX_AVAILABILITY_DAYS = _int_env("MAX_AVAILABILITY_DAYS", 62)
+    # How long before its window a home or office visit may still be booked: the day's routes
+    # are planned and published ahead, and a technician needs notice.
+    HOME_VISIT_LEAD_HOURS = _int_env("HOME_VISIT_LEAD_HOURS", 12)
+    # A technician's route: the minutes of slack in the "leave by" time (arriving that much before
+    # service must start), and how long the last report on a stop may be undone.
+    LEAVE_BY_SLACK_MINUTES = _int_env("LEAVE_BY_SLACK_MINUTES", 10)
+    REPORT_UNDO_MINUTES = _int_env("REPORT_UNDO_MINUTES", 5)
 
     # Geocoding: "offline" (client coordinates or a ZIP-code centroid) or any
     # geopy service name, e.g. "nominatim" with GEOCODER_OPTIONS

@@ -21,29 +21,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dataclasses import replace  # noqa: E402
 from datetime import UTC
 
 from bench_dispatch_day import CENTRE, SHIFT, WINDOWS, _around, generate_day  # noqa: E402
 
 from dispatch import solve  # noqa: E402
-from dispatch.insertion import Call, FleetRoute, LabStop, build_fleet_day  # noqa: E402
+from dispatch.insertion import Candidate, DayRoutes, day_routes  # noqa: E402
 from dispatch.travel import GeodesicTravel  # noqa: E402
 
 
-def _structures(problem, points, plan):
-    visits = {v.id: v for v in problem.visits}
-    calls = {
-        v.id: Call(
-            v.id, points[v.location], v.time_windows[0].start, v.time_windows[0].end, v.service_duration
-        )
-        for v in problem.visits
-    }
-    routes = {
-        t.id: FleetRoute(t.id, points[t.start_location], t.shift.start, t.shift.end, t.max_visits)
-        for t in problem.technicians
-    }
-    labs = [LabStop(points[lab.location], lab.cutoff) for lab in problem.labs]
-    return visits, calls, routes, labs
+def _candidate(points, point, start: int, end: int) -> Candidate:
+    """A window at ``point``, with its travel to and from every point of the day (geodesic)."""
+    to = GeodesicTravel().tables([point], points)[0][0].tolist()
+    back = GeodesicTravel().tables(points, [point])[0][:, 0].tolist()
+    return Candidate("candidate", start, end, 15 * 60, frozenset(), to, back)
 
 
 def _percentile(values, q):
@@ -59,20 +51,17 @@ def main() -> None:
     args = parser.parse_args()
     problem, points = generate_day(1)
     plan = solve(problem, args.solve_seconds, seed=0)
-    _, calls, routes, labs = _structures(problem, points, plan)
-
     started = time.perf_counter()
-    for route in plan.routes:
-        routes[route.technician_id].calls = [calls[s.visit_id] for s in route.stops]
-    day = build_fleet_day(list(routes.values()), labs, [], GeodesicTravel())
+    day = DayRoutes(problem, plan.as_initial_routes())
     from_plan = time.perf_counter() - started
 
-    _, calls2, routes2, labs2 = _structures(problem, points, plan)
     started = time.perf_counter()
-    greedy = build_fleet_day(list(routes2.values()), labs2, list(calls2.values()), GeodesicTravel())
+    greedy = day_routes(problem, None, [v.id for v in problem.visits])
     from_bookings = time.perf_counter() - started
 
-    busy = build_fleet_day([routes[r.technician_id] for r in plan.routes], labs, [], GeodesicTravel())
+    used = {r.technician_id for r in plan.routes}
+    busy_problem = replace(problem, technicians=tuple(t for t in problem.technicians if t.id in used))
+    busy = DayRoutes(busy_problem, plan.as_initial_routes())
     print(
         f"Insertion check: day of {len(problem.visits)} visits, {len(problem.technicians)} technicians "
         f"(shift {SHIFT[0] // 3600}-{SHIFT[1] // 3600} h), routes of the solved plan "
@@ -83,9 +72,9 @@ def main() -> None:
         timings, accepted = [], 0
         for _ in range(args.checks):
             start, end = rng.choice(WINDOWS)
-            call = Call("candidate", _around(rng, 18), start, end, 15 * 60)
+            candidate = _candidate(points, _around(rng, 18), start, end)
             t0 = time.perf_counter()
-            accepted += fleet.can_insert(call)
+            accepted += fleet.can_insert(candidate)
             timings.append((time.perf_counter() - t0) * 1000)
         print(
             f"  one proposed window, {label}: median {statistics.median(timings):.2f} ms, "
@@ -94,7 +83,7 @@ def main() -> None:
         )
     print(
         f"  build from plan routes: {from_plan * 1000:.0f} ms; from bookings alone (greedy): "
-        f"{from_bookings * 1000:.0f} ms, {len(greedy.unplaced)} of {len(calls2)} left unplaced"
+        f"{from_bookings * 1000:.0f} ms, {len(greedy.unplaced)} of {len(problem.visits)} left unplaced"
     )
 
 
@@ -114,7 +103,7 @@ def through_the_service(checks: int = 300) -> None:
     from booking import create_app
     from booking.extensions import db
     from booking.models import Booking, Patient, Region, TreatmentCourse, User
-    from dispatch.fleet import ensure_servable, fleet_day
+    from dispatch.fleet import ensure_servable, promised_day
     from dispatch.models import Lab, Shift, Technician
 
     problem, points = generate_day(1)
@@ -195,7 +184,7 @@ def through_the_service(checks: int = 300) -> None:
             )
         db.session.commit()
         started = time.perf_counter()
-        fleet_day(region, day)
+        promised_day(region, day)
         cold = time.perf_counter() - started
         rng, timings = random.Random(11), []
         for _ in range(checks):

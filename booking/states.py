@@ -33,6 +33,23 @@ _SITE_FLOW = {
 _FLOWS = {"home": _FIELD_FLOW, "office": _FIELD_FLOW, "service_center": _SITE_FLOW, "provider": _SITE_FLOW}
 
 
+# A technician's report undone within minutes (dispatch.progress): the statuses a report may be
+# taken back to, from the status it left the booking in.
+_UNDO = {
+    "arrived": {"assigned", "en_route"},
+    "collected": {"assigned", "en_route", "arrived"},
+    "no_show": {"confirmed", "assigned", "en_route", "arrived"},
+}
+
+
+def check_undo(kind: str, current: str, previous: str) -> None:
+    """:raise Conflict: (409) a report that left the booking ``current`` cannot be taken back to ``previous``."""
+    if kind not in ("home", "office") or previous not in _UNDO.get(current, set()):
+        raise Conflict(
+            f"A {kind} booking cannot be taken back from '{current}' to '{previous}'.", current_status=current
+        )
+
+
 def initial_status(kind: str) -> str:
     return "requested" if kind == "provider" else "confirmed"
 

@@ -583,6 +583,24 @@ class MyStop(MethodView):
         return body
 
 
+@tech_blp.route("/me/reports/undo")
+class MyLastReport(MethodView):
+    @roles_allowed(Role.TECHNICIAN)
+    @tech_blp.response(200, RouteSchema)
+    @documented_errors(tech_blp, 401, 403, 404, 409)
+    def post(self):
+        """Undo the caller's last stop report, within REPORT_UNDO_MINUTES; ETAs follow.
+
+        :raise 409: nothing to undo any more.
+        """
+        from dispatch.progress import undo_last_report
+
+        tech = visible_technician(None)
+        body = undo_last_report(tech, current_user())
+        db.session.commit()
+        return body
+
+
 def init_app(app: Flask) -> None:
     """Register the dispatch blueprints, templates and the ``flask dispatch`` commands."""
     from dispatch import cli, models  # noqa: F401  (tables known to the metadata and to Alembic)

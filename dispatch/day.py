@@ -8,6 +8,7 @@ technician, ``l1`` a lab) so a mix-up fails loudly in the engine's checks.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -85,8 +86,9 @@ class DayData:
         return next(t for t in self.technicians if technician_key(t.id) == key)
 
 
-def day_bookings(region: Region, day: date, origin: datetime) -> list[Booking]:
-    """The region's home and office bookings starting on the local ``day`` that a plan serves."""
+def day_bookings(region: Region, day: date, origin: datetime, keep: Collection[int] = ()) -> list[Booking]:
+    """The region's home and office bookings starting on the local ``day`` that a plan serves
+    (and those of ``keep`` whatever their status)."""
     end = origin + timedelta(days=1, hours=1)  # a DST day may be 25 hours long
     end = min(end, day_origin(region, day + timedelta(days=1)))
     return list(
@@ -95,7 +97,7 @@ def day_bookings(region: Region, day: date, origin: datetime) -> list[Booking]:
             .where(
                 Booking.region_id == region.id,
                 Booking.kind.in_(("home", "office")),
-                Booking.status.in_(PLANNED_STATUSES),
+                db.or_(Booking.status.in_(PLANNED_STATUSES), Booking.id.in_(tuple(keep))),
                 Booking.starts_at >= origin,
                 Booking.starts_at < end,
             )
@@ -139,14 +141,20 @@ def build_day(
     day: date,
     pins: dict[int, int] | None = None,
     windows: dict[int, tuple[datetime, datetime]] | None = None,
+    exclude_booking: int | None = None,
+    keep: Collection[int] = (),
 ) -> DayData:
-    """The day's problem. ``pins`` maps booking id → technician id; ``windows`` narrows
-    a booking's window (used to keep published arrival windows when re-optimizing).
+    """The day's problem: the one model of a region's day behind planning, the booking-time check
+    of a window (:mod:`dispatch.fleet`), coordinators' changes (:mod:`dispatch.adjust`) and live
+    ETAs (:mod:`dispatch.progress`). ``pins`` maps booking id → technician id; ``windows`` narrows
+    a booking's window (used to keep published arrival windows when re-optimizing, and for ETAs);
+    ``exclude_booking`` leaves one booking out (the one being moved); ``keep`` keeps bookings whatever
+    their status (a stop just collected, where a route under way continues from).
     """
     pins, windows = dict(pins or {}), windows or {}
     origin = day_origin(region, day)
     zone = zone_for(region.time_zone)
-    bookings = day_bookings(region, day, origin)
+    bookings = [b for b in day_bookings(region, day, origin, keep) if b.id != exclude_booking]
     on_shift = technicians_on_shift(region, day)
     labs = region_labs(region)
     points = [(b.latitude, b.longitude) for b in bookings]

@@ -1,11 +1,23 @@
-"""Travel-aware home and office availability: a window is offered only if the fleet can serve it.
+"""The booking-time check of a home or office window: offered only if the day's routes can take it.
 
-The day's routes are the plan's current version when there is one, with any
-booking made since inserted greedily; without a plan, all the day's bookings
-are inserted greedily. The built day is cached under a fingerprint of
-everything it depends on (bookings, technicians, shifts, exceptions, labs,
-plan revision), so the booking page pays the build once per change and then
-about a millisecond per window.
+The day is the planner's own (:func:`dispatch.day.build_day`: the same
+bookings, technicians with their skills and shifts, labs, pins and travel
+times from the configured source), so a window promised here is one the plan
+can keep. Its routes are the promises made so far:
+
+- once the day's plan is published, the published routes with their
+  published arrival windows; a booking made since joins them as a new
+  published version (:func:`place_in_published`) or is refused;
+- before that, the plan's current draft when there is one;
+- then every booking not on those routes, inserted greedily **in the order it
+  was booked**, so rebuilding the routes reproduces the ones each booking was
+  accepted into.
+
+The planner starts from these routes (:func:`promised_routes`), so it can
+only improve on them. The built day is cached under a fingerprint of
+everything it depends on (bookings, technicians, skills, shifts, exceptions,
+labs, plan revision), so the booking page pays the build once per change and
+then about a millisecond per window.
 
 A region with no technicians at all is not dispatched yet: its daily capacity
 rule alone applies there (the region's ``daily_capacity`` stays an upper bound
@@ -17,30 +29,57 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from booking.db_types import utcnow
 from booking.errors import Conflict
 from booking.extensions import db
-from booking.models import Booking, Region
-from booking.slots import local_to_utc, zone_for
-from dispatch.day import PLANNED_STATUSES, day_origin, local_seconds
-from dispatch.insertion import Call, FleetDay, FleetRoute, LabStop, build_fleet_day
+from booking.models import Booking, Region, User
+from booking.services.bookings import change_status
+from booking.slots import zone_for
+from dispatch.day import (
+    PLANNED_STATUSES,
+    REQUIRED_SKILLS,
+    DayData,
+    build_day,
+    day_origin,
+    key_id,
+    local_seconds,
+    technician_key,
+    visit_id,
+)
+from dispatch.insertion import Candidate, DayRoutes, candidate_of, day_routes
 from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
-from dispatch.travel import GeodesicTravel, geodesic_for
+from dispatch.plan import Unassigned, UnassignedReason
+from dispatch.plans import audit, bump_revision, plan_for, store_version, version
+from dispatch.timing import timed_plan
+from dispatch.travel import durations_between, travel_for
+from dispatch.validation import validate
 
 if TYPE_CHECKING:
     from booking.services.availability import Opening, Site
 
-_CACHE: OrderedDict[tuple, FleetDay] = OrderedDict()
+_CACHE: OrderedDict[tuple, PromisedDay] = OrderedDict()
 _LOCK = threading.Lock()
 _CACHE_SIZE = 64
 
+NO_SKILL = (
+    "No technician with the skills a home or office visit needs works in this region that day; "
+    "pick another day or a service center."
+)
+NO_ROOM = "No technician can reach this address in that window any more; pick another window."
 
-def _travel() -> GeodesicTravel:
-    return geodesic_for(current_app.config)
+
+@dataclass
+class PromisedDay:
+    """A region's day as the planner sees it, with the routes its bookings were promised on."""
+
+    data: DayData
+    routes: DayRoutes
 
 
 def has_fleet(region: Region) -> bool:
@@ -50,11 +89,19 @@ def has_fleet(region: Region) -> bool:
     )
 
 
-def _day_rows(region: Region, day: date, origin: datetime, exclude_booking: int | None):
-    """Plain rows (no ORM objects: this runs on every availability request) of what the day depends on."""
+def _fingerprint(region: Region, day: date, exclude_booking: int | None) -> str:
+    """What the day depends on, as plain rows (no ORM objects: this runs on every availability request)."""
+    origin = day_origin(region, day)
     end = day_origin(region, day + timedelta(days=1))
     bookings = db.session.execute(
-        db.select(Booking.id, Booking.starts_at, Booking.ends_at, Booking.latitude, Booking.longitude)
+        db.select(
+            Booking.id,
+            Booking.starts_at,
+            Booking.ends_at,
+            Booking.latitude,
+            Booking.longitude,
+            Booking.status,
+        )
         .where(
             Booking.region_id == region.id,
             Booking.kind.in_(("home", "office")),
@@ -62,9 +109,8 @@ def _day_rows(region: Region, day: date, origin: datetime, exclude_booking: int 
             Booking.starts_at >= origin,
             Booking.starts_at < end,
         )
-        .order_by(Booking.starts_at, Booking.id)
+        .order_by(Booking.id)
     ).all()
-    bookings = [b for b in bookings if b.id != exclude_booking]
     away = db.select(ShiftException.technician_id).where(ShiftException.day == day)
     techs = db.session.execute(
         db.select(
@@ -72,6 +118,7 @@ def _day_rows(region: Region, day: date, origin: datetime, exclude_booking: int 
             Technician.home_latitude,
             Technician.home_longitude,
             Technician.max_visits,
+            Technician.skills,
             Shift.starts,
             Shift.ends,
         )
@@ -90,35 +137,35 @@ def _day_rows(region: Region, day: date, origin: datetime, exclude_booking: int 
         .order_by(Lab.id)
     ).all()
     plan = db.session.execute(
-        db.select(DispatchPlan.id, DispatchPlan.revision, DispatchPlan.current_number).where(
-            DispatchPlan.region_id == region.id, DispatchPlan.day == day
-        )
+        db.select(
+            DispatchPlan.id, DispatchPlan.revision, DispatchPlan.current_number, DispatchPlan.published_number
+        ).where(DispatchPlan.region_id == region.id, DispatchPlan.day == day)
     ).first()
-    return bookings, techs, labs, plan
-
-
-def fleet_day(region: Region, day: date, exclude_booking: int | None = None) -> FleetDay:
-    """The day's routes as an insertion structure (cached by fingerprint)."""
-    origin = day_origin(region, day)
-    bookings, techs, labs, plan = _day_rows(region, day, origin, exclude_booking)
-    fingerprint = hashlib.sha1(
+    return hashlib.sha1(
         repr(
             (
-                [tuple(b) for b in bookings],
+                [tuple(b) for b in bookings if b.id != exclude_booking],
                 [tuple(t) for t in techs],
                 [tuple(lab) for lab in labs],
                 tuple(plan) if plan else None,
                 region.service_minutes,
                 region.time_zone,
+                travel_for(current_app.config),
             )
         ).encode()
     ).hexdigest()
-    key = (region.id, day, fingerprint)
+
+
+def promised_day(region: Region, day: date, exclude_booking: int | None = None) -> PromisedDay:
+    """The day's problem and its promised routes (cached by fingerprint)."""
+    key = (region.id, day, exclude_booking, _fingerprint(region, day, exclude_booking))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    built = _build(region, day, origin, bookings, techs, labs, plan)
+    routes, windows = _plan_state(region, day)
+    data = build_day(region, day, windows=windows, exclude_booking=exclude_booking)
+    built = PromisedDay(data, day_routes(data.problem, routes, _booking_order(data)))
     with _LOCK:
         _CACHE[key] = built
         while len(_CACHE) > _CACHE_SIZE:
@@ -126,55 +173,67 @@ def fleet_day(region: Region, day: date, exclude_booking: int | None = None) -> 
     return built
 
 
-def _build(region, day, origin, bookings, techs, labs, plan) -> FleetDay:
-    zone = zone_for(region.time_zone)
-    service = region.service_minutes * 60
-    calls = {
-        b.id: Call(
-            f"b{b.id}",
-            (b.latitude, b.longitude),
-            local_seconds(origin, b.starts_at),
-            local_seconds(origin, b.ends_at),
-            service,
-        )
-        for b in bookings
-    }
-    routes = {}
-    for tech in techs:
-        begin = local_seconds(origin, local_to_utc(day, tech.starts, zone))
-        finish = local_seconds(origin, local_to_utc(day, tech.ends, zone))
-        routes[tech.id] = FleetRoute(
-            f"t{tech.id}", (tech.home_latitude, tech.home_longitude), begin, finish, tech.max_visits
-        )
-    placed = set()
-    if plan is not None and plan.current_number is not None:
-        stops = db.session.execute(
-            db.select(PlanStop.technician_id, PlanStop.booking_id)
-            .join(PlanVersion, PlanVersion.id == PlanStop.version_id)
-            .where(PlanVersion.plan_id == plan.id, PlanVersion.number == plan.current_number)
-            .order_by(PlanStop.technician_id, PlanStop.position)
-        ).all()
-        for tech_id, booking_id in stops:
-            if tech_id in routes and booking_id in calls:
-                routes[tech_id].calls.append(calls[booking_id])
-                placed.add(booking_id)
-    lab_stops = [
-        LabStop((lab.latitude, lab.longitude), local_seconds(origin, local_to_utc(day, lab.cutoff, zone)))
-        for lab in labs
-    ]
-    pending = [c for b, c in calls.items() if b not in placed]
-    return build_fleet_day(list(routes.values()), lab_stops, pending, _travel())
+def promised_routes(region: Region, day: date) -> dict[str, list[str]]:
+    """The routes the day's bookings were promised on, as the planner's warm start."""
+    return promised_day(region, day).routes.as_routes()
 
 
-def _call(region: Region, day: date, starts_at: datetime, ends_at: datetime, point) -> Call:
-    origin = day_origin(region, day)
-    return Call(
+def _booking_order(data: DayData) -> list[str]:
+    return [visit_id(b.id) for b in sorted(data.bookings, key=lambda b: b.id)]
+
+
+def _plan_state(
+    region: Region, day: date
+) -> tuple[dict[str, list[str]], dict[int, tuple[datetime, datetime]]]:
+    """The published version's routes and arrival windows (promised to patients, so kept), else the
+    current draft's routes (no windows); nothing without a plan."""
+    plan = db.session.execute(
+        db.select(DispatchPlan.id, DispatchPlan.current_number, DispatchPlan.published_number).where(
+            DispatchPlan.region_id == region.id, DispatchPlan.day == day
+        )
+    ).first()
+    if plan is None:
+        return {}, {}
+    number = plan.published_number if plan.published_number is not None else plan.current_number
+    if number is None:
+        return {}, {}
+    stops = db.session.execute(
+        db.select(PlanStop.technician_id, PlanStop.booking_id, PlanStop.window_start, PlanStop.window_end)
+        .join(PlanVersion, PlanVersion.id == PlanStop.version_id)
+        .where(PlanVersion.plan_id == plan.id, PlanVersion.number == number)
+        .order_by(PlanStop.technician_id, PlanStop.position)
+    ).all()
+    routes: dict[str, list[str]] = {}
+    for stop in stops:
+        routes.setdefault(technician_key(stop.technician_id), []).append(visit_id(stop.booking_id))
+    if plan.published_number is None:
+        return routes, {}
+    return routes, {s.booking_id: (s.window_start, s.window_end) for s in stops}
+
+
+def _candidate(
+    region: Region, promised: PromisedDay, starts_at: datetime, ends_at: datetime, travel: tuple
+) -> Candidate:
+    origin = promised.data.origin
+    return Candidate(
         "candidate",
-        point,
         local_seconds(origin, starts_at),
         local_seconds(origin, ends_at),
         region.service_minutes * 60,
+        REQUIRED_SKILLS,
+        travel[0],
+        travel[1],
     )
+
+
+def _travel(promised: PromisedDay, point: tuple[float, float]) -> tuple[list[int], list[int]]:
+    """Seconds from ``point`` to every location of the day's matrix, and back, from the same source."""
+    config, points = current_app.config, promised.data.points
+    if not points:
+        return [], []
+    to = durations_between(config, [point], points)[0]
+    back = [row[0] for row in durations_between(config, points, [point])]
+    return to, back
 
 
 def servable_openings(site: Site, openings: list[Opening]) -> list[Opening]:
@@ -183,14 +242,16 @@ def servable_openings(site: Site, openings: list[Opening]) -> list[Opening]:
     if not openings or not has_fleet(region):
         return openings
     zone = zone_for(region.time_zone)
-    days: dict[date, FleetDay] = {}
+    days: dict[date, tuple[PromisedDay, tuple]] = {}
     kept = []
     for opening in openings:
         day = opening.slot.start.astimezone(zone).date()
         if day not in days:
-            days[day] = fleet_day(region, day)
-        call = _call(region, day, opening.slot.start, opening.slot.end, (site.latitude, site.longitude))
-        if days[day].can_insert(call):
+            promised = promised_day(region, day)
+            days[day] = (promised, _travel(promised, (site.latitude, site.longitude)))
+        promised, travel = days[day]
+        candidate = _candidate(region, promised, opening.slot.start, opening.slot.end, travel)
+        if promised.routes.can_insert(candidate):
             kept.append(opening)
     return kept
 
@@ -203,11 +264,88 @@ def ensure_servable(
     longitude: float,
     exclude_booking: int | None = None,
 ) -> None:
-    """:raise Conflict: (409) no technician can fit this visit into the day's routes any more."""
+    """:raise Conflict: (409) no technician of the day has the skills, or none can fit this visit
+    into the day's promised routes any more."""
     region = db.session.get(Region, region_id)
     if region is None or not has_fleet(region):
         return
     day = starts_at.astimezone(zone_for(region.time_zone)).date()
-    call = _call(region, day, starts_at, ends_at, (latitude, longitude))
-    if not fleet_day(region, day, exclude_booking).can_insert(call):
-        raise Conflict("No technician can reach this address in that window any more; pick another window.")
+    promised = promised_day(region, day, exclude_booking)
+    candidate = _candidate(region, promised, starts_at, ends_at, _travel(promised, (latitude, longitude)))
+    if not promised.routes.skilled(candidate):
+        raise Conflict(NO_SKILL)
+    if not promised.routes.can_insert(candidate):
+        raise Conflict(NO_ROOM)
+
+
+NOT_PLANNED = ("not_yet_planned", "Booked after the plan was made; add it or re-optimize.")
+
+
+def place_in_published(booking: Booking, actor: User) -> None:
+    """Once the day's plan is published, a new home or office booking joins the published routes where
+    it adds the least driving, keeping every published arrival window: a new published version, the
+    booking assigned. Nothing happens before a plan is published.
+
+    :raise Conflict: (409) the published routes cannot take it.
+    """
+    if booking.region_id is None or booking.kind not in ("home", "office"):
+        return
+    region = db.session.get(Region, booking.region_id)
+    day = booking.starts_at.astimezone(zone_for(region.time_zone)).date()
+    plan = plan_for(region, day)
+    if plan is None or plan.published_number is None:
+        return
+    published = version(plan, plan.published_number)
+    routes, windows = _plan_state(region, day)
+    pins = {s.booking_id: s.technician_id for s in published.stops if s.pinned}
+    data = build_day(region, day, pins=pins, windows=windows)
+    problem, key = data.problem, visit_id(booking.id)
+    if not problem.has_visit(key):
+        return
+    routed = DayRoutes(problem, routes)
+    position = routed.best(candidate_of(problem, problem.visit(key)))
+    if position is None:
+        raise Conflict(NO_ROOM)
+    new_routes = routed.as_routes()
+    new_routes.setdefault(position.technician_id, []).insert(position.index, key)
+    served = {v for ids in new_routes.values() for v in ids}
+    left = [v.id for v in problem.visits if v.id not in served]
+    reasons = {u.booking_id: (u.reason, u.message) for u in published.unassigned}
+    reasons.update({key_id(v): NOT_PLANNED for v in left if key_id(v) not in reasons})
+    core = timed_plan(
+        problem, new_routes, [Unassigned(v, UnassignedReason.NO_CAPACITY, "") for v in left], status="MANUAL"
+    )
+    if validate(problem, core):
+        raise Conflict(NO_ROOM)
+    draft = plan.current_number if plan.current_number != plan.published_number else None
+    bump_revision(plan, None)
+    keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops}
+    new = store_version(
+        plan,
+        data,
+        core,
+        source="booking",
+        actor=actor,
+        pins=set(pins),
+        stats={"solver_status": "MANUAL"},
+        keep_windows=keep,
+        reasons=reasons,
+    )
+    if draft is not None:
+        plan.current_number = draft  # a coordinator's draft stays the one being edited
+    new.published_at = utcnow()
+    plan.published_number = new.number
+    change_status(actor, booking, "assigned", f"on plan version {new.number}")
+    audit(
+        plan,
+        actor,
+        "booking_inserted",
+        {
+            "booking_id": booking.id,
+            "technician_id": key_id(position.technician_id),
+            "position": position.index,
+        },
+        from_version=published.number,
+        to_version=new.number,
+    )
+    db.session.flush()

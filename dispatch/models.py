@@ -198,12 +198,29 @@ class PlanStop(db.Model):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The live ETA's start of service: later than ``eta`` when the technician will be early and wait.
+    eta_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pinned: Mapped[bool] = mapped_column(default=False)
 
     booking: Mapped[Booking] = relationship()
     technician: Mapped[Technician] = relationship()
 
     __table_args__ = (UniqueConstraint("version_id", "booking_id", name="uq_plan_stops_version_booking"),)
+
+
+class StopReport(db.Model):
+    """A technician's report on a stop (arrived, collected, no-show): when, and the status before it,
+    so the last report can be undone for a few minutes and the board can say what was reported when."""
+
+    __tablename__ = "stop_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str] = mapped_column(String(20))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PlanUnassigned(db.Model):

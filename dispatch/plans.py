@@ -190,6 +190,7 @@ def store_version(
                     window_start=window[0],
                     window_end=window[1],
                     eta=instant(day.origin, stop.arrival),
+                    eta_start=service_start,
                     pinned=booking.id in pins,
                 )
             )

@@ -1,25 +1,39 @@
 """A technician reports a stop arrived, collected or no-show; the rest of the route's ETAs follow.
 
-The booking moves through its state machine (``change_status`` writes its
-history); the published version's live ETAs for the stops still ahead, and the
-lab drop, are recomputed from now.
+Reports are for today's route, in the region's time zone: a report on another
+day's stop is a 409 with the reason. The booking moves through its state
+machine (``change_status`` writes its history) and the report is recorded
+(:class:`~dispatch.models.StopReport`), so the technician's last report can be
+undone for ``REPORT_UNDO_MINUTES`` and the board can show what was reported
+when.
+
+Live ETAs are recomputed from the reported place and time, never from stale
+ones: the day is the planner's (:func:`dispatch.day.build_day`, with each
+stop's published arrival window) and the times come from the one timing
+function (:func:`dispatch.timing.timed_route`). An ETA is an arrival and a
+start of service: a technician early for a window waits for it.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import update
 
-from booking.db_types import utcnow
-from booking.errors import NotFound
+from booking.errors import Conflict, NotFound
 from booking.extensions import db
-from booking.models import Booking, User
+from booking.models import Booking, BookingEvent, User
 from booking.schemas import MAX_ID
+from booking.services import availability as av
 from booking.services.bookings import change_status
-from dispatch.models import PlanRoute, PlanStop, Technician
+from booking.slots import zone_for
+from booking.states import check_undo
+from dispatch.day import build_day, instant, local_seconds, technician_key, visit_id
+from dispatch.models import DispatchPlan, PlanRoute, PlanStop, PlanVersion, StopReport, Technician
 from dispatch.plans import plan_for, version
-from dispatch.travel import build_matrix
+from dispatch.published import published_stop, reported_states
+from dispatch.timing import timed_route
 from dispatch.views import route_view
 
 DONE = ("collected", "delivered", "no_show", "cancelled")
@@ -34,23 +48,98 @@ STEPS = {
 }
 
 
+def region_today(tech: Technician) -> date:
+    """Today in the technician's region."""
+    return av.now_utc().astimezone(zone_for(tech.region.time_zone)).date()
+
+
 def report_progress(tech: Technician, booking_id: int, status: str, reason: str | None, actor: User) -> dict:
     """:raise NotFound: (404) not a stop of the technician's published route.
-    :raise Conflict: (409) the booking cannot move to ``status`` from where it is.
+    :raise Conflict: (409) not today's route, or the booking cannot move to ``status`` from where it is.
     """
     booking = db.session.get(Booking, booking_id) if 0 < booking_id <= MAX_ID else None
     stop = _my_stop(tech, booking)
+    day, today = stop_day(stop), region_today(tech)
+    if day != today:
+        raise Conflict(
+            f"Reports are for today's route ({today.isoformat()}); this stop is on {day.isoformat()}. "
+            "Report it on the day of the visit."
+        )
+    before = booking.status
     steps = STEPS.get(status, {}).get(booking.status, [status])
     for step in steps:
         change_status(actor, booking, step, reason if step == "no_show" else None)
-    recompute_etas(tech, stop)
+    now = av.now_utc()
+    db.session.add(
+        StopReport(
+            booking_id=booking.id, technician_id=tech.id, status=status, from_status=before, reported_at=now
+        )
+    )
+    recompute_etas(tech, stop, now)
+    plan = plan_for(tech.region, day)
+    return route_view(tech, plan, version(plan, plan.published_number), plan.day)
+
+
+def undoable_report(tech: Technician) -> StopReport | None:
+    """The technician's last report, while it may still be undone."""
+    report = db.session.scalar(
+        db.select(StopReport)
+        .where(StopReport.technician_id == tech.id, StopReport.undone_at.is_(None))
+        .order_by(StopReport.id.desc())
+        .limit(1)
+    )
+    window = timedelta(minutes=current_app.config["REPORT_UNDO_MINUTES"])
+    if report is None or av.now_utc() - report.reported_at > window:
+        return None
+    return report
+
+
+def undo_last_report(tech: Technician, actor: User) -> dict:
+    """Put the stop of the technician's last report back where it was; ETAs follow.
+
+    :raise Conflict: (409) nothing to undo (none, already undone, or older than ``REPORT_UNDO_MINUTES``).
+    """
+    report = undoable_report(tech)
+    minutes = current_app.config["REPORT_UNDO_MINUTES"]
+    if report is None:
+        raise Conflict(f"There is no report to undo: a report can be undone within {minutes} minutes.")
+    booking = db.session.get(Booking, report.booking_id)
+    check_undo(booking.kind, booking.status, report.from_status)
+    now = av.now_utc()
+    taken = db.session.execute(
+        update(StopReport)
+        .where(StopReport.id == report.id, StopReport.undone_at.is_(None))
+        .values(undone_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    moved = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == booking.status)
+        .values(status=report.from_status, status_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1 or moved.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("That report changed meanwhile; reload your route.")
+    db.session.add(
+        BookingEvent(
+            booking_id=booking.id,
+            actor_id=actor.id,
+            action="undo",
+            from_status=booking.status,
+            to_status=report.from_status,
+        )
+    )
+    db.session.flush()
+    db.session.refresh(booking)
+    db.session.refresh(report)
+    stop = _my_stop(tech, booking)
+    _recompute_from_last_report(tech, stop)
     plan = plan_for(tech.region, stop_day(stop))
     return route_view(tech, plan, version(plan, plan.published_number), plan.day)
 
 
-def stop_day(stop: PlanStop):
-    from dispatch.models import DispatchPlan, PlanVersion
-
+def stop_day(stop: PlanStop) -> date:
     return db.session.scalar(
         db.select(DispatchPlan.day)
         .join(PlanVersion, PlanVersion.plan_id == DispatchPlan.id)
@@ -59,43 +148,71 @@ def stop_day(stop: PlanStop):
 
 
 def _my_stop(tech: Technician, booking: Booking | None) -> PlanStop:
-    from dispatch.published import published_stop
-
     stop = published_stop(booking.id) if booking is not None else None
     if stop is None or stop.technician_id != tech.id:
         raise NotFound("That booking is not a stop of your route.")
     return stop
 
 
-def recompute_etas(tech: Technician, reported: PlanStop) -> None:
-    """ETAs of the stops after ``reported`` (and the lab) from now, with the same travel model."""
-    stops = sorted(
+def _route_stops(tech: Technician, version_id: int) -> list[PlanStop]:
+    return sorted(
         db.session.scalars(
-            db.select(PlanStop).where(
-                PlanStop.version_id == reported.version_id, PlanStop.technician_id == tech.id
-            )
+            db.select(PlanStop).where(PlanStop.version_id == version_id, PlanStop.technician_id == tech.id)
         ),
         key=lambda s: s.position,
     )
-    route = db.session.scalar(
-        db.select(PlanRoute).where(
-            PlanRoute.version_id == reported.version_id, PlanRoute.technician_id == tech.id
-        )
+
+
+def _recompute_from_last_report(tech: Technician, stop: PlanStop) -> None:
+    """After an undo: ETAs from the last report still standing on the route, else the plan's own."""
+    stops = _route_stops(tech, stop.version_id)
+    standing = reported_states([s.booking_id for s in stops])
+    if standing:
+        last = max(standing.values(), key=lambda r: r.id)
+        recompute_etas(tech, next(s for s in stops if s.booking_id == last.booking_id), last.reported_at)
+        return
+    route = _route(tech, stop.version_id)
+    for s in stops:
+        s.eta, s.eta_start = s.arrival, s.service_start
+    if route is not None:
+        route.lab_eta = route.lab_arrival
+    db.session.flush()
+
+
+def _route(tech: Technician, version_id: int) -> PlanRoute | None:
+    return db.session.scalar(
+        db.select(PlanRoute).where(PlanRoute.version_id == version_id, PlanRoute.technician_id == tech.id)
     )
-    service = timedelta(minutes=tech.region.service_minutes)
+
+
+def recompute_etas(tech: Technician, reported: PlanStop, at: datetime) -> None:
+    """ETAs (arrival and start of service) of the stops after ``reported`` and of the lab, leaving
+    ``reported`` as its report at ``at`` says: an arrival there waits for its window and serves it;
+    a collection or no-show leaves at ``at``."""
+    stops = _route_stops(tech, reported.version_id)
     booking = reported.booking
-    now = utcnow()
-    clock = max(now, booking.starts_at) + service if booking.status == "arrived" else now
-    ahead = [s for s in stops if s.position > reported.position and s.booking.status not in DONE]
-    points = [(booking.latitude, booking.longitude)] + [
-        (s.booking.latitude, s.booking.longitude) for s in ahead
+    windows = {s.booking_id: (s.window_start, s.window_end) for s in stops}
+    data = build_day(tech.region, stop_day(reported), windows=windows, keep={booking.id})
+    problem, key = data.problem, technician_key(tech.id)
+    if not problem.has_technician(key) or not problem.has_visit(visit_id(booking.id)):
+        return
+    ahead = [
+        s
+        for s in stops
+        if s.position > reported.position
+        and s.booking.status not in DONE
+        and problem.has_visit(visit_id(s.booking_id))
     ]
-    if route is not None and route.lab is not None:
-        points.append((route.lab.latitude, route.lab.longitude))
-    matrix, _ = build_matrix(current_app.config, points)
-    for i, stop in enumerate(ahead):
-        stop.eta = clock + timedelta(seconds=matrix.duration(i, i + 1))
-        clock = max(stop.eta, stop.booking.starts_at) + service
-    if route is not None and route.lab is not None:
-        route.lab_eta = clock + timedelta(seconds=matrix.duration(len(ahead), len(ahead) + 1))
+    ids = [visit_id(s.booking_id) for s in ahead]
+    here = [reported] if booking.status == "arrived" else []
+    if here:
+        ids.insert(0, visit_id(booking.id))
+    location = problem.visit(visit_id(booking.id)).location
+    timed = timed_route(problem, key, ids, origin=(location, local_seconds(data.origin, at)))
+    for stop, times in zip(here + ahead, timed.stops, strict=True):
+        stop.eta = instant(data.origin, times.arrival)
+        stop.eta_start = instant(data.origin, times.start_of_service)
+    route = _route(tech, reported.version_id)
+    if route is not None and timed.lab_drop is not None:
+        route.lab_eta = instant(data.origin, timed.lab_drop.arrival)
     db.session.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from booking.extensions import db
 from booking.models import Booking
 from booking.slots import zone_for
-from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
+from dispatch.models import DispatchPlan, PlanStop, PlanVersion, StopReport, Technician
 
 
 def published_stop(booking_id: int) -> PlanStop | None:
@@ -40,3 +40,15 @@ def published_visit(booking: Booking) -> dict:
             "local_end": stop.window_end.astimezone(zone).isoformat(),
         },
     }
+
+
+def reported_states(booking_ids: list[int]) -> dict[int, StopReport]:
+    """The last report still standing (not undone) on each booking, for the route and the board."""
+    if not booking_ids:
+        return {}
+    reports = db.session.scalars(
+        db.select(StopReport)
+        .where(StopReport.booking_id.in_(booking_ids), StopReport.undone_at.is_(None))
+        .order_by(StopReport.id)
+    )
+    return {r.booking_id: r for r in reports}

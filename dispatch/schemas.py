@@ -213,6 +213,9 @@ class PlanSchema(StrictSchema):
 
 class RouteSchema(StrictSchema):
     technician = fields.Dict()
+    leave_by = fields.String(
+        allow_none=True, metadata={"description": "Local time to leave, with LEAVE_BY_SLACK_MINUTES to spare"}
+    )
     date = fields.String()
     time_zone = fields.String()
     published_version = fields.Integer(allow_none=True)

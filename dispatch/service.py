@@ -1,5 +1,11 @@
 """Planning a day: the day's bookings → the engine → a validated, stored draft version.
 
+The search starts from the routes the day's bookings were promised on
+(:func:`dispatch.fleet.promised_routes`: the published or current routes plus
+every later booking where the booking-time check put it), and a plan that
+serves fewer visits than those routes do is never returned: a window offered
+to a patient is a promise the plan keeps.
+
 Re-optimizing a plan that was published keeps the patients' promises where it
 can: a first pass narrows each published visit to its published arrival
 window (warm-started from the published routes); only visits that then cannot
@@ -19,22 +25,17 @@ from flask import current_app
 from booking.extensions import db
 from booking.models import Region, User
 from dispatch import solve, validate
-from dispatch.day import DayData, build_day, local_seconds, technician_key, visit_id
+from dispatch.day import DayData, build_day, local_seconds, visit_id
+from dispatch.fleet import promised_routes
 from dispatch.model import DispatchProblem, TimeWindow
 from dispatch.models import PlanVersion
+from dispatch.plan import Plan, Unassigned, UnassignedReason
 from dispatch.plans import bump_revision, get_or_create_plan, store_version, version
 from dispatch.settings import Settings
+from dispatch.timing import timed_plan
 from dispatch.validation import InvalidPlanError
 
 log = logging.getLogger(__name__)
-
-
-def routes_of(v: PlanVersion | None) -> dict[str, list[str]]:
-    """A stored version's routes as the engine's warm start."""
-    routes: dict[str, list[str]] = {}
-    for stop in sorted(v.stops if v else [], key=lambda s: (s.technician_id, s.position)):
-        routes.setdefault(technician_key(stop.technician_id), []).append(visit_id(stop.booking_id))
-    return routes
 
 
 def pins_of(v: PlanVersion | None) -> dict[int, int]:
@@ -82,7 +83,39 @@ def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: d
     violations = validate(day.problem, result)
     if violations:
         raise InvalidPlanError(violations)
-    return result
+    return no_worse_than_promised(day.problem, result, warm)
+
+
+def _missing(problem: DispatchProblem, plan: Plan) -> tuple[int, ...]:
+    """Unassigned visits per priority, highest first: what ranks one plan above another."""
+    levels = sorted({v.priority for v in problem.visits}, reverse=True)
+    missing = [problem.visit(u.visit_id).priority for u in plan.unassigned]
+    return tuple(missing.count(level) for level in levels)
+
+
+def no_worse_than_promised(problem: DispatchProblem, result: Plan, promised: dict | None) -> Plan:
+    """``result``, or the promised routes themselves (timed by :func:`timed_plan`) when they are valid
+    and the search left more visits of some priority unassigned than they do."""
+    promised = {
+        tech: [v for v in ids if problem.has_visit(v)]
+        for tech, ids in (promised or {}).items()
+        if problem.has_technician(tech)
+    }
+    if not promised:
+        return result
+    served = {v for ids in promised.values() for v in ids}
+    reasons = {u.visit_id: u for u in result.unassigned}
+    unassigned = [
+        reasons.get(v.id)
+        or Unassigned(v.id, UnassignedReason.NO_CAPACITY, f"Visit {v.id} is on no promised route.")
+        for v in problem.visits
+        if v.id not in served
+    ]
+    kept = timed_plan(problem, promised, unassigned, status=result.status)
+    if validate(problem, kept) or _missing(problem, kept) >= _missing(problem, result):
+        return result
+    phases = result.stats.phases + ("kept the promised routes: the search served fewer visits",)
+    return dataclasses.replace(kept, stats=dataclasses.replace(result.stats, phases=phases))
 
 
 def plan_day(
@@ -113,7 +146,7 @@ def plan_day(
         len(data.problem.technicians),
         time_limit,
     )
-    warm = routes_of(published or current)
+    warm = promised_routes(region, day)
     keep = (
         {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops}
         if published

@@ -15,16 +15,29 @@ from dispatch.model import DispatchProblem, Visit
 from dispatch.plan import LabDrop, Plan, Route, Stop, Unassigned
 
 
-def timed_route(problem: DispatchProblem, technician_id: str, visit_ids: Sequence[str]) -> Route | None:
-    """The earliest timetable of ``visit_ids`` in this order, ending at the best lab; None if empty."""
-    if not visit_ids:
+def timed_route(
+    problem: DispatchProblem,
+    technician_id: str,
+    visit_ids: Sequence[str],
+    origin: tuple[int, int] | None = None,
+) -> Route | None:
+    """The earliest timetable of ``visit_ids`` in this order, ending at the best lab; None if empty.
+
+    ``origin`` is (location, time) to leave from instead of the technician's start location at the
+    shift start: a route under way, from the place and time of the last stop reported (then the
+    route may have no visits left, only the way to the lab).
+    """
+    if not visit_ids and origin is None:
         return None
     tech = problem.technician(technician_id)
     matrix = problem.matrix
     visits = [problem.visit(v) for v in visit_ids]
-    location = tech.start_location
-    first_travel = matrix.duration(location, visits[0].location)
-    start = max(tech.shift.start, visits[0].time_windows[0].start - first_travel)
+    if origin is None:
+        location = tech.start_location
+        first_travel = matrix.duration(location, visits[0].location)
+        start = max(tech.shift.start, visits[0].time_windows[0].start - first_travel)
+    else:
+        location, start = origin
     clock, travel_time, distance, stops = start, 0, 0, []
     for visit in visits:
         travel = matrix.duration(location, visit.location)

@@ -71,8 +71,26 @@ class OsrmTravel:
 
     def matrix(self, points: Sequence[Point]) -> TravelMatrix:
         """:raise TravelError: the service is down, refuses, or answers nonsense."""
+        durations, distances = self._table(points, "")
+        return TravelMatrix(durations, distances)
+
+    def durations(self, origins: Sequence[Point], destinations: Sequence[Point]) -> list[list[int]]:
+        """Seconds from each origin to each destination (one request, ``sources``/``destinations``).
+
+        :raise TravelError: as :meth:`matrix`.
+        """
+        points = list(origins) + list(destinations)
+        sources = ";".join(str(i) for i in range(len(origins)))
+        targets = ";".join(str(len(origins) + i) for i in range(len(destinations)))
+        durations, _ = self._table(points, f"&sources={sources}&destinations={targets}")
+        return durations
+
+    def _table(self, points: Sequence[Point], selection: str) -> tuple[list[list[int]], list[list[int]]]:
         coordinates = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
-        url = f"{self.base_url.rstrip('/')}/table/v1/driving/{coordinates}?annotations=duration,distance"
+        url = (
+            f"{self.base_url.rstrip('/')}/table/v1/driving/{coordinates}"
+            f"?annotations=duration,distance{selection}"
+        )
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as response:
                 body = json.load(response)
@@ -84,7 +102,7 @@ class OsrmTravel:
         try:
             durations = [[_whole(v) for v in row] for row in body["durations"]]
             distances = [[_whole(v) for v in row] for row in body["distances"]]
-            return TravelMatrix(durations, distances)
+            return durations, distances
         except (KeyError, TypeError, ValueError) as exc:
             raise TravelError(f"routing service gave an unusable table ({exc})") from None
 
@@ -118,3 +136,17 @@ def build_matrix(config, points: Sequence[Point]) -> tuple[TravelMatrix, str]:
             log.warning("travel matrix: %s; using the geodesic estimate", exc)
             return geodesic_for(config).matrix(points), "geodesic-fallback"
     return source.matrix(points), source.name
+
+
+def durations_between(config, origins: Sequence[Point], destinations: Sequence[Point]) -> list[list[int]]:
+    """Seconds between two sets of points from the same source as :func:`build_matrix`, falling back
+    the same way: the booking-time check uses it to place one more address in a day built with
+    :func:`build_matrix`, so both see the same travel times."""
+    source = travel_for(config)
+    if isinstance(source, OsrmTravel):
+        try:
+            return source.durations(origins, destinations)
+        except TravelError as exc:
+            log.warning("travel times: %s; using the geodesic estimate", exc)
+            source = geodesic_for(config)
+    return source.tables(origins, destinations)[0].tolist()

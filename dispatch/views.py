@@ -7,13 +7,16 @@ date of birth, e-mail or the monitoring history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+
+from flask import current_app
 
 from booking import schedule
 from booking.models import Booking, Patient, Region
-from booking.slots import zone_for
+from booking.slots import local_to_utc, zone_for
 from dispatch.models import DispatchPlan, Lab, PlanRoute, PlanStop, PlanVersion, Technician
 from dispatch.plans import etag
+from dispatch.published import reported_states
 
 TEST_LABELS = {
     "cbc_with_differential": "Blood: complete blood count with differential",
@@ -62,6 +65,7 @@ def version_view(plan: DispatchPlan, v: PlanVersion | None) -> dict:
     stops = {}
     for stop in v.stops:
         stops.setdefault(stop.technician_id, []).append(stop)
+    reports = reported_states([s.booking_id for s in v.stops])
     for route in v.routes:
         body["routes"].append(
             {
@@ -73,7 +77,7 @@ def version_view(plan: DispatchPlan, v: PlanVersion | None) -> dict:
                 "distance_km": round(route.distance_m / 1000, 2),
                 "lab_drop": _lab_drop(route, region),
                 "stops": [
-                    _stop_view(s, region)
+                    _stop_view(s, region, reports.get(s.booking_id))
                     for s in sorted(stops.get(route.technician_id, []), key=lambda s: s.position)
                 ],
             }
@@ -107,7 +111,38 @@ def _lab_drop(route: PlanRoute, region: Region) -> dict | None:
     }
 
 
-def _stop_view(stop: PlanStop, region: Region) -> dict:
+def live_times(stop: PlanStop, region: Region) -> dict:
+    """The stop's live ETA as an arrival and a start of service, and the wait between them (minutes)."""
+    arrival = stop.eta or stop.arrival
+    start = max(stop.eta_start or stop.service_start, arrival)
+    return {
+        "eta": _local(arrival, region),
+        "eta_service_start": _local(start, region),
+        "wait_minutes": int((start - arrival).total_seconds() // 60),
+    }
+
+
+def reported_view(report, region: Region) -> dict | None:
+    """What the technician reported on the stop, and when (None before any report)."""
+    if report is None:
+        return None
+    return {"status": report.status, "local_time": _local(report.reported_at, region)}
+
+
+def leave_by(tech: Technician, first: PlanStop, day: date) -> datetime:
+    """When to leave to reach the first stop ``LEAVE_BY_SLACK_MINUTES`` before its service must start
+    (never before the shift starts)."""
+    slack = timedelta(minutes=current_app.config["LEAVE_BY_SLACK_MINUTES"])
+    start = first.eta_start or first.service_start
+    latest = start - timedelta(seconds=first.drive_seconds) - slack
+    zone = zone_for(tech.region.time_zone)
+    shift = next((s for s in tech.shifts if s.weekday == day.weekday()), None)
+    if shift is not None:
+        latest = max(latest, local_to_utc(day, shift.starts, zone))
+    return latest
+
+
+def _stop_view(stop: PlanStop, region: Region, report=None) -> dict:
     booking = stop.booking
     return {
         "position": stop.position,
@@ -128,7 +163,8 @@ def _stop_view(stop: PlanStop, region: Region) -> dict:
         "planned_arrival": _local(stop.arrival, region),
         "service_start": _local(stop.service_start, region),
         "departure": _local(stop.departure, region),
-        "eta": _local(stop.eta, region),
+        **live_times(stop, region),
+        "reported": reported_view(report, region),
         "drive_minutes": round(stop.drive_seconds / 60, 1),
         "distance_km": round(stop.distance_m / 1000, 2),
         "latitude": booking.latitude,
@@ -158,6 +194,7 @@ def route_view(tech: Technician, plan: DispatchPlan | None, v: PlanVersion | Non
         "stops": [],
         "lab_drop": None,
         "starts_at": None,
+        "leave_by": None,
         "drive_minutes": None,
     }
     if v is None:
@@ -171,6 +208,9 @@ def route_view(tech: Technician, plan: DispatchPlan | None, v: PlanVersion | Non
         lab_drop=_lab_drop(route, region),
     )
     stops = sorted((s for s in v.stops if s.technician_id == tech.id), key=lambda s: s.position)
+    if stops:
+        body["leave_by"] = _local(leave_by(tech, stops[0], day), region)
+    reports = reported_states([s.booking_id for s in stops])
     for stop in stops:
         booking, patient = stop.booking, stop.booking.patient
         body["stops"].append(
@@ -183,7 +223,8 @@ def route_view(tech: Technician, plan: DispatchPlan | None, v: PlanVersion | Non
                     "local_start": _local(stop.window_start, region),
                     "local_end": _local(stop.window_end, region),
                 },
-                "eta": _local(stop.eta, region),
+                **live_times(stop, region),
+                "reported": reported_view(reports.get(stop.booking_id), region),
                 "planned_arrival": _local(stop.arrival, region),
                 "patient": {"name": f"{patient.first_name} {patient.last_name[:1]}.", "phone": patient.phone},
                 "address": booking.address,

@@ -7,7 +7,7 @@ capacity counters, the same rows that decide a booking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 
@@ -88,6 +88,11 @@ def center_openings(center: ServiceCenter, first: date, last: date) -> list[Open
     return [Opening(s, left) for s, left in free_slots(grid, counts, center.capacity_per_slot)]
 
 
+def home_visit_lead() -> timedelta:
+    """How long before its window a home or office visit may still be booked (``HOME_VISIT_LEAD_HOURS``)."""
+    return timedelta(hours=current_app.config["HOME_VISIT_LEAD_HOURS"])
+
+
 def region_grid(region: Region, first: date, last: date) -> list[Slot]:
     hours = [OpeningHours(d, region.service_start, region.service_end) for d in region.service_weekdays]
     return slot_grid(hours, [], region.time_zone, region.window_minutes, first, last)
@@ -99,7 +104,8 @@ def region_openings(region: Region, first: date, last: date) -> list[Opening]:
     A simple rule: a day's capacity is shared by all its windows. The daily
     dispatch replaces it with a travel-aware insertion check.
     """
-    windows = [w for w in region_grid(region, first, last) if w.start > now_utc()]
+    earliest = now_utc() + home_visit_lead()
+    windows = [w for w in region_grid(region, first, last) if w.start >= earliest]
     taken = capacity.region_booked_counts(region.id, first, last)
     zone = zone_for(region.time_zone)
     out = []

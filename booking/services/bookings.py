@@ -102,6 +102,14 @@ def place_visit(patient: Patient, kind: str, starts_at: datetime, center_id: int
         region = site.region
         day = av.local_day(starts_at, region.time_zone)
         window = _opening_at(av.region_grid(region, day, day), starts_at, kind)
+        lead = av.home_visit_lead()
+        if window.start < av.now_utc() + lead:
+            hours = int(lead.total_seconds() // 3600)
+            raise Unprocessable(
+                f"A {kind} visit must be booked at least {hours} hours before its window; "
+                "pick a later window or a service center.",
+                errors={"starts_at": [f"Less than {hours} hours ahead."]},
+            )
         return Placement(
             window.start,
             window.end,
@@ -207,6 +215,11 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
     )
     db.session.add(booking)
     flush_or_conflict(month)
+    if placement.region_id is not None:
+        # dispatch: once the day's plan is published, the visit joins its routes (or is refused)
+        from dispatch.fleet import place_in_published
+
+        place_in_published(booking, actor)
     return booking
 
 

@@ -55,7 +55,7 @@ def _latest_job(region: Region, day: date):
 
 
 def _board_context(region: Region, day: date) -> dict:
-    from dispatch.day import technicians_on_shift
+    from dispatch.day import day_bookings, day_origin, technicians_on_shift
     from dispatch.models import PlanAudit, ShiftException, Technician
     from dispatch.plans import etag, plan_for, version
     from dispatch.views import version_view
@@ -73,6 +73,10 @@ def _board_context(region: Region, day: date) -> dict:
     booking_ids = [s["booking_id"] for r in routes.values() for s in r["stops"]]
     booking_ids += [u["booking_id"] for u in (view["unassigned"] if view else [])]
     bookings = {b.id: b for b in db.session.scalars(db.select(Booking).where(Booking.id.in_(booking_ids)))}
+    # Booked for the day but on no version yet (no plan, or booked since): waiting to be planned.
+    planned = set(booking_ids)
+    waiting = [b for b in day_bookings(region, day, day_origin(region, day)) if b.id not in planned]
+    bookings.update({b.id: b for b in waiting})
     audit = []
     if plan:
         audit = db.session.scalars(
@@ -93,6 +97,7 @@ def _board_context(region: Region, day: date) -> dict:
         "routes": routes,
         "away": away,
         "bookings": bookings,
+        "waiting": waiting,
         "audit": audit,
         "job": job,
         "planning": job is not None and job.status in ("queued", "running"),

@@ -58,8 +58,14 @@ def _next_route_day(tech, after: date) -> date | None:
 
 
 def _render(tech, day: date, errors: dict | None = None, status: int = 200):
+    from dispatch.progress import undoable_report
+
     route = _route(tech, day) if tech else None
     upcoming = _next_route_day(tech, day) if tech and not (route and route["stops"]) else None
+    undo = undoable_report(tech) if tech and route and route["stops"] else None
+    positions = {s["booking_id"]: n for n, s in enumerate(route["stops"] if route else [], start=1)}
+    if undo is not None and undo.booking_id not in positions:
+        undo = None
     return render_template(
         "technician/route.html",
         tech=tech,
@@ -67,6 +73,9 @@ def _render(tech, day: date, errors: dict | None = None, status: int = 200):
         day=day,
         errors=errors or {},
         reports=REPORTS,
+        REPORT_LABELS=REPORTS,
+        undo=undo,
+        undo_position=positions.get(undo.booking_id) if undo else None,
         tz=tech.region.time_zone if tech else "UTC",
         upcoming=upcoming,
     ), status
@@ -128,3 +137,24 @@ def report(booking_id: int):
         return _render(tech, day, {booking_id: {"form": exc.detail}}, exc.status)
     flash(f"Stop marked {REPORTS[status].lower()}.", "success")
     return redirect(url_for("web.technician.route", date=day.isoformat(), _anchor=f"stop-{booking_id}"))
+
+
+@bp.post("/undo")
+@login_required(Role.TECHNICIAN)
+def undo():
+    """Take back the technician's last report, within ``REPORT_UNDO_MINUTES``."""
+    from dispatch.progress import undo_last_report
+
+    tech = _me()
+    if tech is None:
+        return _render(None, av.now_utc().date(), status=404)
+    day = _parse_day(request.form.get("date")) or _today(tech)
+    try:
+        undo_last_report(tech, web_user())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+        return redirect(url_for("web.technician.route", date=day.isoformat()))
+    flash("The last report is undone.", "success")
+    return redirect(url_for("web.technician.route", date=day.isoformat()))

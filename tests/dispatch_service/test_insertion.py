@@ -6,53 +6,84 @@ from datetime import time
 
 from booking.extensions import db
 from booking.models import Booking
-from dispatch.insertion import Call, FleetRoute, LabStop, build_fleet_day
-from dispatch.travel import GeodesicTravel
+from dispatch.insertion import Candidate, day_routes
+from dispatch.model import DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
 
 HOUR = 3600
-# One degree of latitude is ~111 km; at 36 km/h and circuity 1 that is ~11,100 s. Use small steps.
-TRAVEL = GeodesicTravel(circuity=1.0, speed_kmh=36.0)  # 10 m/s
-ORIGIN = (40.0, -74.0)
+SKILLS = frozenset({"phlebotomy"})
 
 
-def north(km: float) -> tuple[float, float]:
-    return (ORIGIN[0] + km / 111.195, ORIGIN[1])
+def world(visits, *, labs=(), max_visits=10, shift=(8 * HOUR, 17 * HOUR), skills=SKILLS):
+    """Points on a line, ``km`` from the technician's home at 10 m/s (100 s per km); location 0 is home.
+
+    ``visits`` are (id, km, start hour, end hour, service seconds); ``labs`` are (km, cutoff hour).
+    """
+    kms = [0.0] + [v[1] for v in visits] + [lab[0] for lab in labs]
+    durations = [[round(abs(a - b) * 100) for b in kms] for a in kms]
+    return DispatchProblem(
+        visits=tuple(
+            Visit(v[0], i + 1, (TimeWindow(int(v[2] * HOUR), int(v[3] * HOUR)),), v[4], SKILLS)
+            for i, v in enumerate(visits)
+        ),
+        technicians=(
+            Technician("t1", 0, TimeWindow(*shift), skills=frozenset(skills), max_visits=max_visits),
+        ),
+        matrix=TravelMatrix(durations),
+        labs=tuple(
+            Lab(f"l{k}", len(visits) + 1 + k, int(cutoff * HOUR)) for k, (_, cutoff) in enumerate(labs)
+        ),
+    ), kms
 
 
-def route(max_visits=10, shift=(8 * HOUR, 17 * HOUR)) -> FleetRoute:
-    return FleetRoute("t1", ORIGIN, shift[0], shift[1], max_visits)
-
-
-def call(key, km, start_h, end_h, service=900) -> Call:
-    return Call(key, north(km), int(start_h * HOUR), int(end_h * HOUR), service)
+def candidate(kms, km, start_h, end_h, service=900) -> Candidate:
+    row = [round(abs(km - other) * 100) for other in kms]
+    return Candidate("x", int(start_h * HOUR), int(end_h * HOUR), service, SKILLS, row, row)
 
 
 def test_visit_fits_when_it_keeps_every_window():
     """A visit on the way between two booked ones, inside its window, is insertable."""
-    day = build_fleet_day([route()], [], [call("a", 0, 8, 10), call("b", 36, 12, 14)], TRAVEL)
+    problem, kms = world([("a", 0, 8, 10, 900), ("b", 36, 12, 14, 900)])
+    day = day_routes(problem, None, ["a", "b"])
     assert day.unplaced == []
-    assert day.can_insert(call("x", 18, 10, 12))
+    assert day.can_insert(candidate(kms, 18, 10, 12))
 
 
 def test_visit_that_would_make_the_next_stop_late_is_refused():
     """Inserting a 2-hour service before a tight later window is refused, though the new window is free."""
-    day = build_fleet_day([route()], [], [call("a", 0, 8, 8.5), call("b", 0, 9, 9.25)], TRAVEL)
-    assert not day.can_insert(call("x", 18, 8, 9, service=2 * HOUR))  # 30 min each way + 2 h: b is missed
-    assert day.can_insert(call("y", 18, 9.5, 12))  # after b there is room
+    problem, kms = world([("a", 0, 8, 8.5, 900), ("b", 0, 9, 9.25, 900)])
+    day = day_routes(problem, None, ["a", "b"])
+    assert not day.can_insert(candidate(kms, 18, 8, 9, service=2 * HOUR))  # 30 min each way + 2 h
+    assert day.can_insert(candidate(kms, 18, 9.5, 12))  # after b there is room
 
 
 def test_lab_cutoff_and_shift_end_bound_the_day():
     """A late visit is refused when the technician could no longer reach the lab before its cutoff."""
-    lab = LabStop(north(36), 15 * HOUR)  # an hour's drive north of home, cutoff 15:00
-    day = build_fleet_day([route()], [lab], [], TRAVEL)
-    assert day.can_insert(call("early", 0, 12, 13))  # done 13:15, at the lab 14:15
-    assert not day.can_insert(call("late", 0, 14, 16))  # done 14:15 at best, at the lab 15:15
+    problem, kms = world([], labs=[(36, 15)])  # an hour's drive from home, cutoff 15:00
+    day = day_routes(problem, None, [])
+    assert day.can_insert(candidate(kms, 0, 12, 13))  # done 13:15, at the lab 14:15
+    assert not day.can_insert(candidate(kms, 0, 14, 16))  # done 14:15 at best, at the lab 15:15
 
 
 def test_daily_maximum_is_respected():
     """A technician at their maximum visits takes no more, whatever the room in the day."""
-    day = build_fleet_day([route(max_visits=1)], [], [call("a", 0, 8, 10)], TRAVEL)
-    assert not day.can_insert(call("x", 0, 12, 14))
+    problem, kms = world([("a", 0, 8, 10, 900)], max_visits=1)
+    day = day_routes(problem, None, ["a"])
+    assert not day.can_insert(candidate(kms, 0, 12, 14))
+
+
+def test_technician_without_the_skill_takes_no_visit():
+    """A visit needing phlebotomy is never offered on a day whose only technician lacks it."""
+    problem, kms = world([], skills=())
+    day = day_routes(problem, None, [])
+    assert not day.skilled(candidate(kms, 0, 8, 10))
+    assert not day.can_insert(candidate(kms, 0, 8, 10))
+
+
+def test_routes_are_rebuilt_in_booking_order():
+    """Greedy insertion follows the order visits were booked in, so each finds the routes it was promised."""
+    problem, kms = world([("late", 0, 12, 14, 900), ("early", 0, 8, 10, 900)])
+    day = day_routes(problem, None, ["late", "early"])
+    assert day.as_routes() == {"t1": ["early", "late"]} and day.unplaced == []
 
 
 def _offered(client, headers, day):

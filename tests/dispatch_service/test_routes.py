@@ -78,14 +78,12 @@ def test_technician_cannot_see_another_technicians_route(client, world, field, p
 
 def test_marking_stops_moves_bookings_and_recomputes_etas(app, client, field, published, monkeypatch):
     """Arrived then collected walks the booking's states; later ETAs restart from the report time."""
-    import dispatch.progress
-
     a, _, near_a, _ = published
     headers = field.tech_headers(a)
     first, second = near_a
     planned = route(client, headers, field).json["stops"][1]["eta"]
     late = datetime.combine(field.day, time(11, 40), zone_for(TZ))
-    monkeypatch.setattr(dispatch.progress, "utcnow", lambda: late)
+    monkeypatch.setattr("booking.services.availability.now_utc", lambda: late)
     response = client.post(
         f"/api/v1/technicians/me/stops/{first}", headers=headers, json={"status": "arrived"}
     )
@@ -110,8 +108,10 @@ def test_marking_stops_moves_bookings_and_recomputes_etas(app, client, field, pu
     assert again.status_code == 409
 
 
-def test_no_show_needs_a_reason_and_only_own_stops(app, client, field, published):
+def test_no_show_needs_a_reason_and_only_own_stops(app, client, field, published, monkeypatch):
     """No-show without a reason is 422; marking another technician's stop is 404; with a reason it sticks."""
+    morning = datetime.combine(field.day, time(9, 0), zone_for(TZ))
+    monkeypatch.setattr("booking.services.availability.now_utc", lambda: morning)
     a, _, near_a, near_b = published
     headers = field.tech_headers(a)
     url = f"/api/v1/technicians/me/stops/{near_a[0]}"

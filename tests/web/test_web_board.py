@@ -182,3 +182,13 @@ def test_board_changes_need_the_csrf_token(field_day, coordinator_pages):
     response = coordinator_pages.client.post(_board(field_day) + "/plan", data={"time_limit": "1"})
     assert response.status_code == 400
     assert "Plan the day" in coordinator_pages.get(_board(field_day)).get_data(as_text=True)
+
+
+def test_an_unplanned_day_shows_its_booked_visits_as_waiting_to_be_planned(field_day, coordinator_pages):
+    """Before any plan, the board lists the day's booked visits as waiting to be planned, not as none."""
+    field_day.technician("Tess")
+    for i, (hour, place) in enumerate(((9, 0), (11, 1), (13, 2))):
+        field_day.visit(hour, place=place, first_name=f"W{i}")
+    html = coordinator_pages.get(_board(field_day)).get_data(as_text=True)
+    assert "Waiting to be planned (3)" in html
+    assert "W0 V." in html and "W2 V." in html

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
+import pytest
+
+from booking.slots import zone_for
+from tests.web.field_day import TZ
+
+
+@pytest.fixture
+def on_the_day(field_day, monkeypatch):
+    """The clock reads 9:00 on the field day in the region, when reports on its route are accepted."""
+    morning = datetime.combine(field_day.day, time(9, 0), zone_for(TZ))
+    monkeypatch.setattr("booking.services.availability.now_utc", lambda: morning)
+    return morning
+
 
 def _published_day(field_day, visits=((9, 0), (11, 1), (13, 2))):
     tess_id, tess = field_day.technician("Tess")
@@ -25,7 +40,7 @@ def test_route_lists_stops_with_windows_collect_and_lab_drop(field_day, pages):
     assert "Arrive by <strong>5:30 PM</strong>" in html
 
 
-def test_arrived_then_collected_moves_the_booking_along(field_day, pages):
+def test_arrived_then_collected_moves_the_booking_along(field_day, pages, on_the_day):
     """Arrived, then collected: the booking's status follows each tap."""
     _, tess, bookings = _published_day(field_day)
     pages.sign_in(tess)
@@ -43,7 +58,7 @@ def test_arrived_then_collected_moves_the_booking_along(field_day, pages):
     assert field_day.status(first) == "collected"
 
 
-def test_a_no_show_needs_a_reason_next_to_the_field(field_day, pages):
+def test_a_no_show_needs_a_reason_next_to_the_field(field_day, pages, on_the_day):
     """A no-show without a reason is refused with the message beside the reason field."""
     _, tess, bookings = _published_day(field_day)
     pages.sign_in(tess)
@@ -111,3 +126,18 @@ def test_an_empty_day_links_to_the_next_published_route(field_day, pages):
     pages.sign_in(tess)
     html = pages.get("/technician").get_data(as_text=True)
     assert f"Your next route: {day_label(field_day.day)}" in html
+
+
+def test_an_early_technician_reads_arrive_then_wait_until_the_window(field_day, pages, on_the_day):
+    """Collected at 9:00 at the first stop: the next stop says when they arrive and that they wait for 11:00."""
+    _, tess, bookings = _published_day(field_day)
+    pages.sign_in(tess)
+    pages.post(
+        f"/technician/stops/{bookings[0]}",
+        {"status": "collected", "date": str(field_day.day)},
+        token_from=f"/technician?date={field_day.day}",
+    )
+    html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
+    assert "wait until 11:00 AM" in html
+    assert "Reported</dt><dd>Collected at 9:00 AM" in html
+    assert "Undo “Collected” for stop 1" in html
