@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = 'a4f78231f8f3'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
