@@ -7,6 +7,10 @@ solved as many small, independent problems (:mod:`dispatch.parts`), each a
 :class:`~dispatch.model.DispatchProblem` solved and validated by ``solve``, in
 worker processes when there are several cores:
 
+0. **First plan by cheapest insertion** (:mod:`dispatch.construction`,
+   made by ``solve`` in the calling process before any worker starts): the
+   plan to improve on, and the start when the limit leaves no time for
+   step 1.
 1. **First plan by groups**: the visits are split into groups of about
    ``PART_VISITS`` (:mod:`dispatch.clustering`), technicians are shared out
    in proportion, and each group is solved from scratch with the iterated
@@ -31,8 +35,6 @@ from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from dispatch.clustering import allocate_technicians, cluster_visits, durations_array
 from dispatch.model import DispatchProblem
 from dispatch.parts import InlineExecutor, part_executor, part_problem, solve_part
@@ -49,6 +51,10 @@ MAX_PART_SECONDS = 3.0
 # The first plan may use this share of the limit, with up to START_PART_SECONDS per group.
 START_SHARE = 0.4
 START_PART_SECONDS = 4.0
+# Below this per group, a large day starts from the cheapest insertion
+# instead: a 100-visit group needs about this long to build its model and
+# find a first plan on a busy core.
+GROUP_SECONDS = 0.5
 # Below this, a part gets its first plan only (no time for the local search).
 QUICK_PART_SECONDS = 0.5
 # Kept back from the limit for assembling and validating the whole plan.
@@ -71,11 +77,32 @@ def route_cost(problem: DispatchProblem, route: Route) -> int:
 
 
 def solve_by_parts(
-    problem: DispatchProblem, visit_ids: list[str], clock: Clock, seed: int, workers: int
+    problem: DispatchProblem,
+    visit_ids: list[str],
+    clock: Clock,
+    seed: int,
+    workers: int,
+    start: PartsOutcome | None = None,
 ) -> PartsOutcome:
     """Plan ``visit_ids`` (the routable ones) part by part within ``clock``,
-    on ``workers`` processes."""
+    on ``workers`` processes. ``start`` is a first plan already made (the
+    cheapest insertion): the groups' own first plans replace it only when
+    there is time for them; otherwise route groups are re-solved from it."""
     runner = _Runner(problem, clock, random.Random(seed), workers)
+    if start is not None and not runner.time_for_groups(len(visit_ids)):
+        outcome = PartsOutcome(routes=dict(start.routes), pending=set(start.pending))
+        outcome.first_plan_time = clock.elapsed()
+        outcome.phases.append("first plan by cheapest insertion (no time for groups)")
+        if not outcome.pending:
+            outcome.complete_time = outcome.first_plan_time
+        if runner.seconds_left() < MIN_PART_SECONDS + 0.2:
+            return outcome
+        with runner:
+            passes = 0
+            while outcome.routes and runner.improve_pass(outcome):
+                passes += 1
+            outcome.phases.append(f"{passes} passes of re-solving route groups")
+        return outcome
     outcome = PartsOutcome(routes={}, pending=set())
     with runner:
         start_until = clock.elapsed() + START_SHARE * clock.remaining()
@@ -106,8 +133,7 @@ class _Runner:
         self.rng = rng
         self.workers = max(1, workers)
         self.durations = durations_array(problem)
-        distances = problem.matrix.distances
-        self.distances = None if distances is None else np.asarray(distances, dtype=np.int64)
+        self.distances = None if problem.matrix.distances is None else problem.matrix.distance_array
         self.deadline = clock.started + clock.limit - ASSEMBLY_SECONDS
         self.executor = None
 
@@ -120,6 +146,12 @@ class _Runner:
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
+
+    def time_for_groups(self, visits: int) -> bool:
+        """Is there time for every group's first plan (``GROUP_SECONDS`` each,
+        ``workers`` at a time, within ``START_SHARE`` of what is left)?"""
+        rounds = math.ceil(max(1, round(visits / PART_VISITS)) / self.workers)
+        return START_SHARE * self.seconds_left() >= rounds * GROUP_SECONDS
 
     # -- first plan -----------------------------------------------------------
     def solve_fresh(self, visit_ids, technician_ids, outcome: PartsOutcome, until: float) -> None:
