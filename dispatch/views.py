@@ -7,13 +7,14 @@ date of birth, e-mail or the monitoring history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from booking import schedule
 from booking.models import Booking, Patient, Region
 from booking.slots import zone_for
 from dispatch.models import DispatchPlan, Lab, PlanRoute, PlanStop, PlanVersion, Technician
 from dispatch.plans import etag
+from dispatch.validation import Violation
 
 TEST_LABELS = {
     "cbc_with_differential": "Blood: complete blood count with differential",
@@ -91,6 +92,30 @@ def version_view(plan: DispatchPlan, v: PlanVersion | None) -> dict:
         for u in v.unassigned
     ]
     return body
+
+
+def violation_view(violation: Violation, origin: datetime, region: Region) -> dict:
+    """A broken rule as fields: booking, technician and lab ids, the times
+    involved as local date-times, the counts; and the engine's sentence."""
+
+    def at(seconds: int | None) -> str | None:
+        return None if seconds is None else _local(origin + timedelta(seconds=seconds), region)
+
+    def ident(key: str | None) -> int | None:
+        return int(key[1:]) if key else None  # the day's keys: b12, t3, l1
+
+    return {
+        "kind": violation.kind,
+        "message": violation.message,
+        "booking_id": ident(violation.visit_id),
+        "technician_id": ident(violation.technician_id),
+        "lab_id": ident(violation.lab_id),
+        "time": at(violation.time),
+        "limit": at(violation.limit),
+        "windows": [{"local_start": at(a), "local_end": at(b)} for a, b in violation.windows],
+        "amount": violation.amount,
+        "maximum": violation.maximum,
+    }
 
 
 def _lab_drop(route: PlanRoute, region: Region) -> dict | None:
