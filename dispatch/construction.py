@@ -1,4 +1,4 @@
-"""A fast first plan by cheapest insertion, in the calling process.
+"""A fast first plan (cheapest insertion, else a plain greedy), in the calling process.
 
 Every solve starts here, before any search or worker process: visits are
 taken by priority, then by window, and each goes where it adds the least
@@ -48,18 +48,19 @@ def construct(
 ) -> Insertion:
     """A first plan of the visits in ``allowed`` (visit id → technician ids
     that may serve it), from empty days or from ``routes`` (a warm start that
-    fits): the better of cheapest insertion and the plain greedy that appends
-    each visit to the nearest technician who can still serve it. It always
-    runs to the end: it is the floor every limit is held to, and takes a
-    fraction of a second."""
+    fits): cheapest insertion, or, when that leaves visits out, the plain
+    greedy that appends each visit to the nearest technician who can still
+    serve it, if it serves more (or as many for less). It always runs to the
+    end: it is the floor every limit is held to, and takes a fraction of a
+    second."""
     routes = routes or {}
     placed = {v for ids in routes.values() for v in ids}
     visit_ids = [v.id for v in problem.visits if v.id in allowed and v.id not in placed]
-    candidates = [
-        insert(problem, allowed, routes, visit_ids),
-        insert(problem, allowed, routes, visit_ids, append=True),
-    ]
-    return min(candidates, key=lambda c: _rank(problem, c))
+    cheapest = insert(problem, allowed, routes, visit_ids)
+    if not cheapest.unplaced:
+        return cheapest  # the greedy cannot serve more
+    greedy = insert(problem, allowed, routes, visit_ids, append=True)
+    return min((cheapest, greedy), key=lambda c: _rank(problem, c))
 
 
 def insert(

@@ -7,7 +7,7 @@ solved as many small, independent problems (:mod:`dispatch.parts`), each a
 :class:`~dispatch.model.DispatchProblem` solved and validated by ``solve``, in
 worker processes when there are several cores:
 
-0. **First plan by cheapest insertion** (:mod:`dispatch.construction`,
+0. **First plan by construction** (:mod:`dispatch.construction`,
    made by ``solve`` in the calling process before any worker starts): the
    plan to improve on, and the start when the limit leaves no time for
    step 1.
@@ -47,11 +47,14 @@ PENDING_PER_PART = 20
 # Short parts and more passes beat long parts: only re-drawn groups move
 # visits across group boundaries.
 MIN_PART_SECONDS = 1.5
+# From the construction's plan, when time is short, shorter parts still
+# improve on it (a part's routes replace the old ones only when better).
+SHORT_PART_SECONDS = 0.6
 MAX_PART_SECONDS = 3.0
 # The first plan may use this share of the limit, with up to START_PART_SECONDS per group.
 START_SHARE = 0.4
 START_PART_SECONDS = 4.0
-# Below this per group, a large day starts from the cheapest insertion
+# Below this per group, a large day starts from the construction
 # instead: a 100-visit group needs about this long to build its model and
 # find a first plan on a busy core.
 GROUP_SECONDS = 0.5
@@ -86,17 +89,18 @@ def solve_by_parts(
 ) -> PartsOutcome:
     """Plan ``visit_ids`` (the routable ones) part by part within ``clock``,
     on ``workers`` processes. ``start`` is a first plan already made (the
-    cheapest insertion): the groups' own first plans replace it only when
+    construction): the groups' own first plans replace it only when
     there is time for them; otherwise route groups are re-solved from it."""
     runner = _Runner(problem, clock, random.Random(seed), workers)
     if start is not None and not runner.time_for_groups(len(visit_ids)):
         outcome = PartsOutcome(routes=dict(start.routes), pending=set(start.pending))
         outcome.first_plan_time = clock.elapsed()
-        outcome.phases.append("first plan by cheapest insertion (no time for groups)")
+        outcome.phases.append("first plan by construction (no time for groups)")
         if not outcome.pending:
             outcome.complete_time = outcome.first_plan_time
-        if runner.seconds_left() < MIN_PART_SECONDS + 0.2:
-            return outcome
+        runner.min_part_seconds = SHORT_PART_SECONDS
+        if runner.seconds_left() < 2 * SHORT_PART_SECONDS + 0.2:
+            return outcome  # starting the workers alone could take what is left
         with runner:
             passes = 0
             while outcome.routes and runner.improve_pass(outcome):
@@ -136,6 +140,7 @@ class _Runner:
         self.distances = None if problem.matrix.distances is None else problem.matrix.distance_array
         self.deadline = clock.started + clock.limit - ASSEMBLY_SECONDS
         self.executor = None
+        self.min_part_seconds = MIN_PART_SECONDS
 
     def __enter__(self) -> _Runner:
         self.executor = part_executor(self.workers)
@@ -182,8 +187,8 @@ class _Runner:
         groups = _route_groups(self.problem, outcome.routes, self.rng)
         rounds = math.ceil(len(groups) / self.workers)
         budget = min(MAX_PART_SECONDS, self.seconds_left() / rounds)
-        if budget < MIN_PART_SECONDS:
-            budget = MIN_PART_SECONDS
+        if budget < self.min_part_seconds:
+            budget = self.min_part_seconds
             if self.seconds_left() < budget + 0.2:
                 return False
         idle = [t.id for t in self.problem.technicians if t.id not in outcome.routes]

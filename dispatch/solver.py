@@ -120,19 +120,20 @@ def _search(problem: DispatchProblem, screening, clock: Clock, seed: int, warm, 
 def _no_worse_than_insertion(
     problem: DispatchProblem, screening, plan: Plan, first: Insertion, first_time: float, clock: Clock
 ) -> Plan:
-    """The better of the search's plan and the first plan by cheapest
-    insertion, with every visit the search left out inserted where it fits.
+    """The better of the search's plan and the construction's first plan
+    (:mod:`dispatch.construction`), with every visit the search left out
+    inserted where it fits.
 
     Afterwards a visit is unassigned as ``no_capacity`` only when no
     eligible technician's day in the plan has room for it, and as
     ``time_limit`` when the limit ran out before it could be tried.
     """
-    floor = _with_routes(problem, plan, first, screening, status="CHEAPEST_INSERTION")
-    phases = ("cheapest insertion", *plan.stats.phases)
+    floor = _with_routes(problem, plan, first, screening, status="CONSTRUCTION")
+    phases = ("construction", *plan.stats.phases)
     same_routes = plan.as_initial_routes() == {t: ids for t, ids in first.routes.items() if ids}
     if _rank(problem, floor) < _rank(problem, plan):
         best = floor
-        phases += ("kept the cheapest insertion plan",)
+        phases += ("kept the construction's plan",)
     elif same_routes:
         # The construction already tried every left-out visit on these routes.
         best = _with_routes(problem, plan, first, screening)

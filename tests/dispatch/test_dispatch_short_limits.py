@@ -91,7 +91,7 @@ def test_a_short_limit_on_an_overfull_day_calls_no_capacity_only_when_there_is_n
 
 @pytest.mark.slow
 def test_the_first_plan_comes_from_the_calling_process_before_any_search(thousand):
-    """The cheapest insertion alone, with no search or worker, already
+    """The construction alone, with no search or worker, already
     serves the whole 1,000-visit day (so there is always a plan to return)."""
     screening = screen(thousand)
     first = construct(thousand, screening.allowed)
