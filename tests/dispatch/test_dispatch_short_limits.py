@@ -104,12 +104,11 @@ def test_a_visit_with_room_is_inserted_after_the_search():
     reported as no_capacity."""
     day = problem([visit("a", 1), visit("b", 2)], [technician()])
     screening = screen(day)
-    left_out = Plan((), (Unassigned("a", UnassignedReason.NO_CAPACITY, ""),), 0, "ROUTING_FAIL")
     first = construct(day, screening.allowed)
     first.routes, first.unplaced = {}, ["a", "b"]  # as if the construction had found nothing
     plan = _no_worse_than_insertion(day, screening, _with_b(day), first, 0.0, Clock(10.0))
     assert validate(day, plan) == []
-    assert plan.unassigned == () and left_out.routes == ()
+    assert plan.unassigned == () and sorted(plan.routes[0].visit_ids) == ["a", "b"]
 
 
 def test_a_visit_not_tried_before_the_limit_says_time_limit():
@@ -134,9 +133,12 @@ def test_insertion_with_a_deadline_passed_tries_nothing():
 
 
 def test_warm_start_is_kept_as_the_floor():
-    """Given routes that fit, the plan serves every visit they served."""
+    """Given routes that fit, the first plan keeps them as they are and the
+    plan returned serves every visit they served."""
     day = problem([visit("a", 1), visit("b", 5), visit("c", 9)], [technician("t1"), technician("t2", 9)])
-    plan = solve(day, 0.5, initial_routes={"t2": ["c", "b"], "t1": ["a"]})
+    warm = {"t2": ["c", "b"], "t1": ["a"]}
+    assert construct(day, screen(day).allowed, warm).routes == warm
+    plan = solve(day, 0.5, initial_routes=warm)
     assert validate(day, plan) == []
     assert plan.unassigned == ()
 
