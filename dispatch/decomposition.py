@@ -137,7 +137,6 @@ class _Runner:
         self.rng = rng
         self.workers = max(1, workers)
         self.durations = durations_array(problem)
-        self.distances = None if problem.matrix.distances is None else problem.matrix.distance_array
         self.deadline = clock.started + clock.limit - ASSEMBLY_SECONDS
         self.executor = None
         self.min_part_seconds = MIN_PART_SECONDS
@@ -220,7 +219,9 @@ class _Runner:
 
     # -- plumbing -------------------------------------------------------------
     def _submit(self, visit_ids, technician_ids, budget: float):
-        part = part_problem(self.problem, set(visit_ids), set(technician_ids), self.durations, self.distances)
+        matrix = self.problem.matrix
+        distances = None if matrix.distances is None else matrix.distance_array  # made on first use
+        part = part_problem(self.problem, set(visit_ids), set(technician_ids), self.durations, distances)
         strategy = QUICK_PART if budget < QUICK_PART_SECONDS else SearchStrategy()
         seed = self.rng.randrange(2**31)
         budget = max(budget, QUICK_PART_SECONDS / 2)
