@@ -129,7 +129,9 @@ def _no_worse_than_insertion(
     ``time_limit`` when the limit ran out before it could be tried.
     """
     floor = _with_routes(problem, plan, first, screening, status="CONSTRUCTION")
-    phases = ("construction", *plan.stats.phases)
+    phases = plan.stats.phases
+    if phases[:1] != ("construction",):  # a plan from a worker's solve says so already
+        phases = ("construction", *phases)
     same_routes = plan.as_initial_routes() == {t: ids for t, ids in first.routes.items() if ids}
     if _rank(problem, floor) < _rank(problem, plan):
         best = floor
