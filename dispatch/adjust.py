@@ -19,6 +19,7 @@ from dispatch.models import DispatchPlan, PlanVersion, ShiftException
 from dispatch.plan import LabDrop, Plan, Route, Stop, Unassigned, UnassignedReason
 from dispatch.plans import audit, bump_revision, store_version, version
 from dispatch.timing import timed_route
+from dispatch.views import violation_view
 
 BY_COORDINATOR = ("unassigned_by_coordinator", "Taken off the routes by a coordinator.")
 TECH_AWAY = ("technician_unavailable", "The technician is unavailable for the day.")
@@ -96,7 +97,22 @@ def _stored_route(day: DayData, v: PlanVersion, tech_id: int) -> Route:
 
 
 def _violations(day: DayData, core: Plan) -> list[dict]:
-    return [{"kind": v.kind, "message": v.message} for v in validate(day.problem, core)]
+    return [violation_view(v, day.origin, day.region) for v in validate(day.problem, core)]
+
+
+def _no_room(booking_id: int) -> dict:
+    return {
+        "kind": "no_room",
+        "message": "No feasible insertion found.",
+        "booking_id": booking_id,
+        "technician_id": None,
+        "lab_id": None,
+        "time": None,
+        "limit": None,
+        "windows": [],
+        "amount": None,
+        "maximum": None,
+    }
 
 
 def _on_shift(day: DayData, technician_id: int) -> None:
@@ -179,7 +195,7 @@ def _apply(action: str, data: dict, draft: _Draft, day: DayData, v: PlanVersion,
             if not data["override"]:
                 raise Conflict(
                     f"No technician's route can take booking {booking_id} without breaking a rule.",
-                    errors={"violations": [{"kind": "no_room", "message": "No feasible insertion found."}]},
+                    errors={"violations": [_no_room(booking_id)]},
                 )
             draft.reasons[booking_id] = NOT_PLANNED
             return {"technician_id": None}

@@ -25,6 +25,7 @@ from dispatch.models import DispatchJob, Lab, PlanAudit, Shift, ShiftException, 
 from dispatch.plans import etag, expected_revision, plan_for, plan_or_404, publish, version
 from dispatch.schemas import (
     AuditSchema,
+    ChangeRefusedSchema,
     ChangeSchema,
     JobSchema,
     LabCreateSchema,
@@ -367,7 +368,13 @@ class Changes(MethodView):
     @blp.arguments(ChangeSchema)
     @blp.doc(parameters=IF_MATCH)
     @blp.response(200, PlanSchema)
-    @documented_errors(blp, 401, 403, 404, 409, 412, 422, 428)
+    @blp.alt_response(
+        409,
+        schema=ChangeRefusedSchema,
+        content_type="application/problem+json",
+        description="The change would break rules (errors.violations), or the plan has no version.",
+    )
+    @documented_errors(blp, 401, 403, 404, 412, 422, 428)
     def post(self, data, plan_id):
         """Move, pin, unpin or unassign a visit, take a technician off the day, add a late booking.
 

@@ -34,7 +34,7 @@ SLACK = 1.15
 
 
 def durations_array(problem: DispatchProblem) -> np.ndarray:
-    return np.asarray(problem.matrix.durations, dtype=np.int64)
+    return problem.matrix.duration_array
 
 
 def cluster_visits(

@@ -7,6 +7,10 @@ solved as many small, independent problems (:mod:`dispatch.parts`), each a
 :class:`~dispatch.model.DispatchProblem` solved and validated by ``solve``, in
 worker processes when there are several cores:
 
+0. **First plan by construction** (:mod:`dispatch.construction`,
+   made by ``solve`` in the calling process before any worker starts): the
+   plan to improve on, and the start when the limit leaves no time for
+   step 1.
 1. **First plan by groups**: the visits are split into groups of about
    ``PART_VISITS`` (:mod:`dispatch.clustering`), technicians are shared out
    in proportion, and each group is solved from scratch with the iterated
@@ -31,8 +35,6 @@ from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from dispatch.clustering import allocate_technicians, cluster_visits, durations_array
 from dispatch.model import DispatchProblem
 from dispatch.parts import InlineExecutor, part_executor, part_problem, solve_part
@@ -45,10 +47,17 @@ PENDING_PER_PART = 20
 # Short parts and more passes beat long parts: only re-drawn groups move
 # visits across group boundaries.
 MIN_PART_SECONDS = 1.5
+# From the construction's plan, when time is short, shorter parts still
+# improve on it (a part's routes replace the old ones only when better).
+SHORT_PART_SECONDS = 0.6
 MAX_PART_SECONDS = 3.0
 # The first plan may use this share of the limit, with up to START_PART_SECONDS per group.
 START_SHARE = 0.4
 START_PART_SECONDS = 4.0
+# Below this per group, a large day starts from the construction
+# instead: a 100-visit group needs about this long to build its model and
+# find a first plan on a busy core.
+GROUP_SECONDS = 0.5
 # Below this, a part gets its first plan only (no time for the local search).
 QUICK_PART_SECONDS = 0.5
 # Kept back from the limit for assembling and validating the whole plan.
@@ -71,11 +80,33 @@ def route_cost(problem: DispatchProblem, route: Route) -> int:
 
 
 def solve_by_parts(
-    problem: DispatchProblem, visit_ids: list[str], clock: Clock, seed: int, workers: int
+    problem: DispatchProblem,
+    visit_ids: list[str],
+    clock: Clock,
+    seed: int,
+    workers: int,
+    start: PartsOutcome | None = None,
 ) -> PartsOutcome:
     """Plan ``visit_ids`` (the routable ones) part by part within ``clock``,
-    on ``workers`` processes."""
+    on ``workers`` processes. ``start`` is a first plan already made (the
+    construction): the groups' own first plans replace it only when
+    there is time for them; otherwise route groups are re-solved from it."""
     runner = _Runner(problem, clock, random.Random(seed), workers)
+    if start is not None and not runner.time_for_groups(len(visit_ids)):
+        outcome = PartsOutcome(routes=dict(start.routes), pending=set(start.pending))
+        outcome.first_plan_time = clock.elapsed()
+        outcome.phases.append("first plan by construction (no time for groups)")
+        if not outcome.pending:
+            outcome.complete_time = outcome.first_plan_time
+        runner.min_part_seconds = SHORT_PART_SECONDS
+        if runner.seconds_left() < 2 * SHORT_PART_SECONDS + 0.2:
+            return outcome  # starting the workers alone could take what is left
+        with runner:
+            passes = 0
+            while outcome.routes and runner.improve_pass(outcome):
+                passes += 1
+            outcome.phases.append(f"{passes} passes of re-solving route groups")
+        return outcome
     outcome = PartsOutcome(routes={}, pending=set())
     with runner:
         start_until = clock.elapsed() + START_SHARE * clock.remaining()
@@ -106,10 +137,9 @@ class _Runner:
         self.rng = rng
         self.workers = max(1, workers)
         self.durations = durations_array(problem)
-        distances = problem.matrix.distances
-        self.distances = None if distances is None else np.asarray(distances, dtype=np.int64)
         self.deadline = clock.started + clock.limit - ASSEMBLY_SECONDS
         self.executor = None
+        self.min_part_seconds = MIN_PART_SECONDS
 
     def __enter__(self) -> _Runner:
         self.executor = part_executor(self.workers)
@@ -120,6 +150,12 @@ class _Runner:
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
+
+    def time_for_groups(self, visits: int) -> bool:
+        """Is there time for every group's first plan (``GROUP_SECONDS`` each,
+        ``workers`` at a time, within ``START_SHARE`` of what is left)?"""
+        rounds = math.ceil(max(1, round(visits / PART_VISITS)) / self.workers)
+        return START_SHARE * self.seconds_left() >= rounds * GROUP_SECONDS
 
     # -- first plan -----------------------------------------------------------
     def solve_fresh(self, visit_ids, technician_ids, outcome: PartsOutcome, until: float) -> None:
@@ -150,8 +186,8 @@ class _Runner:
         groups = _route_groups(self.problem, outcome.routes, self.rng)
         rounds = math.ceil(len(groups) / self.workers)
         budget = min(MAX_PART_SECONDS, self.seconds_left() / rounds)
-        if budget < MIN_PART_SECONDS:
-            budget = MIN_PART_SECONDS
+        if budget < self.min_part_seconds:
+            budget = self.min_part_seconds
             if self.seconds_left() < budget + 0.2:
                 return False
         idle = [t.id for t in self.problem.technicians if t.id not in outcome.routes]
@@ -183,7 +219,9 @@ class _Runner:
 
     # -- plumbing -------------------------------------------------------------
     def _submit(self, visit_ids, technician_ids, budget: float):
-        part = part_problem(self.problem, set(visit_ids), set(technician_ids), self.durations, self.distances)
+        matrix = self.problem.matrix
+        distances = None if matrix.distances is None else matrix.distance_array  # made on first use
+        part = part_problem(self.problem, set(visit_ids), set(technician_ids), self.durations, distances)
         strategy = QUICK_PART if budget < QUICK_PART_SECONDS else SearchStrategy()
         seed = self.rng.randrange(2**31)
         budget = max(budget, QUICK_PART_SECONDS / 2)

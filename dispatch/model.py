@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
 
 
 def _require(condition: bool, message: str) -> None:
@@ -213,6 +216,18 @@ class TravelMatrix:
     def distance(self, origin: int, destination: int) -> int:
         table = self.distances if self.distances is not None else self.durations
         return table[origin][destination]
+
+    @cached_property
+    def duration_array(self) -> np.ndarray:
+        """``durations`` as one integer array, made once: the vectorised
+        checks of large days read it."""
+        return np.asarray(self.durations, dtype=np.int64)
+
+    @cached_property
+    def distance_array(self) -> np.ndarray:
+        if self.distances is None:
+            return self.duration_array
+        return np.asarray(self.distances, dtype=np.int64)
 
 
 def _square(name: str, rows: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:

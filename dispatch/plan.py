@@ -60,12 +60,15 @@ class Route:
 
 
 class UnassignedReason(StrEnum):
-    """Why a visit is not in the plan, computed from the data alone."""
+    """Why a visit is not in the plan: from the data alone, except
+    ``no_capacity`` (no eligible technician's day in the plan has room) and
+    ``time_limit`` (the limit ran out before the visit could be placed)."""
 
     NO_SKILL = "no_skill"
     OUTSIDE_SHIFT = "outside_shift"
     UNREACHABLE = "unreachable"
     NO_CAPACITY = "no_capacity"
+    TIME_LIMIT = "time_limit"
 
 
 @dataclass(frozen=True)

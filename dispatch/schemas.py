@@ -143,7 +143,9 @@ class JobSchema(StrictSchema):
     time_limit = fields.Float()
     error = fields.String(allow_none=True)
     result_version = fields.Integer(allow_none=True)
-    summary = fields.Dict(allow_none=True)
+    summary = fields.Nested(
+        "PlanStatsSchema", allow_none=True, metadata={"description": "The plan's figures"}
+    )
     created_at = fields.AwareDateTime()
     started_at = fields.AwareDateTime(allow_none=True)
     finished_at = fields.AwareDateTime(allow_none=True)
@@ -195,6 +197,162 @@ class ProgressSchema(StrictSchema):
 
 
 # --- responses (documented so the OpenAPI document matches what is sent) ----------
+# Every shape is typed, down to the stops: a change to what is sent is a change here.
+
+LOCAL = {"description": "Local date-time in the region's zone (ISO 8601 with offset)"}
+
+
+def _local(description: str = LOCAL["description"]) -> fields.String:
+    return fields.String(allow_none=True, metadata={"format": "date-time", "description": description})
+
+
+class LocalWindowSchema(StrictSchema):
+    local_start = _local()
+    local_end = _local()
+
+
+class PlanArrivalWindowSchema(LocalWindowSchema):
+    start = fields.String(metadata={"format": "date-time", "description": "UTC"})
+    end = fields.String(metadata={"format": "date-time", "description": "UTC"})
+
+
+class TechnicianRefSchema(StrictSchema):
+    id = fields.Integer()
+    first_name = fields.String()
+
+
+class LabDropSchema(StrictSchema):
+    lab_id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    planned_arrival = _local()
+    eta = _local()
+    cutoff = fields.String(metadata={"description": "Latest drop-off, local time (HH:MM)"})
+
+
+class ReportedSchema(StrictSchema):
+    status = fields.String(metadata={"description": "arrived, collected or no_show"})
+    local_time = _local("When the technician reported it")
+
+
+class LiveTimesSchema(StrictSchema):
+    """A stop's live times, shared by the coordinator's plan and the technician's route."""
+
+    eta = _local("Live arrival: reported times first, the plan otherwise")
+    eta_service_start = _local("When service can start (after any wait for the window)")
+    wait_minutes = fields.Integer(metadata={"description": "Minutes between arrival and service start"})
+    reported = fields.Nested(ReportedSchema, allow_none=True)
+
+
+class PlanStopSchema(LiveTimesSchema):
+    position = fields.Integer()
+    booking_id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    pinned = fields.Boolean()
+    booked_window = fields.Nested(LocalWindowSchema)
+    arrival_window = fields.Nested(PlanArrivalWindowSchema, metadata={"description": "The window promised"})
+    planned_arrival = _local()
+    service_start = _local()
+    departure = _local()
+    drive_minutes = fields.Float()
+    distance_km = fields.Float()
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+
+
+class PlanRouteSchema(StrictSchema):
+    technician = fields.Nested(TechnicianRefSchema)
+    starts_at = fields.String(metadata={"format": "date-time", "description": "UTC"})
+    local_start = _local()
+    local_end = _local()
+    drive_minutes = fields.Float()
+    distance_km = fields.Float()
+    lab_drop = fields.Nested(LabDropSchema, allow_none=True)
+    stops = fields.List(fields.Nested(PlanStopSchema))
+
+
+class UnassignedSchema(StrictSchema):
+    booking_id = fields.Integer()
+    reason = fields.String(
+        metadata={
+            "description": "no_skill, outside_shift, unreachable, no_capacity (no eligible technician's "
+            "day has room), time_limit (the limit ran out before it was placed), or a coordinator's "
+            "reason such as unassigned_by_coordinator, technician_unavailable, not_yet_planned"
+        }
+    )
+    message = fields.String()
+    window = fields.Nested(LocalWindowSchema)
+
+
+class ViolationSchema(StrictSchema):
+    """A broken rule: read the fields; ``message`` is the engine's sentence."""
+
+    kind = fields.String(
+        metadata={
+            "description": "time_window, travel, service, shift, lab, max_visits, capacity, skill, pin, "
+            "break, no_room, ..."
+        }
+    )
+    message = fields.String()
+    booking_id = fields.Integer(allow_none=True)
+    technician_id = fields.Integer(allow_none=True)
+    lab_id = fields.Integer(allow_none=True)
+    time = _local("The moment at issue, local date-time")
+    limit = _local("The bound it breaks, local date-time")
+    windows = fields.List(fields.Nested(LocalWindowSchema), metadata={"description": "The visit's windows"})
+    amount = fields.Integer(
+        allow_none=True, metadata={"description": "Visits, load or seconds of travel needed"}
+    )
+    maximum = fields.Integer(
+        allow_none=True, metadata={"description": "Maximum visits, capacity or seconds available"}
+    )
+
+
+class ViolationListSchema(StrictSchema):
+    violations = fields.List(fields.Nested(ViolationSchema))
+
+
+class ChangeRefusedSchema(StrictSchema):
+    """The 409 of a change that would break rules: problem details whose
+    ``errors.violations`` lists them."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String(allow_none=True)
+    errors = fields.Nested(ViolationListSchema)
+
+
+class PlanStatsSchema(StrictSchema):
+    solver_status = fields.String()
+    solve_seconds = fields.Float()
+    time_limit = fields.Float()
+    seed = fields.Integer()
+    objective = fields.Integer()
+    visits = fields.Integer()
+    served = fields.Integer()
+    unassigned = fields.Integer()
+    technicians_on_shift = fields.Integer()
+    technicians_used = fields.Integer()
+    drive_seconds = fields.Integer()
+    distance_m = fields.Integer()
+    drive_minutes_per_visit = fields.Float(allow_none=True)
+    travel_source = fields.String()
+    changed_windows = fields.Integer(allow_none=True)
+    violations = fields.List(
+        fields.Nested(ViolationSchema), metadata={"description": "Of a coordinator's edit"}
+    )
+
+
+class PlanVersionSchema(StrictSchema):
+    number = fields.Integer()
+    source = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
+    published_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    status = fields.String(validate=validate.OneOf(("published", "draft", "superseded")))
+    stats = fields.Nested(PlanStatsSchema)
 
 
 class PlanSchema(StrictSchema):
@@ -206,23 +364,68 @@ class PlanSchema(StrictSchema):
     etag = fields.String()
     current_version = fields.Integer(allow_none=True)
     published_version = fields.Integer(allow_none=True)
-    version = fields.Dict(allow_none=True, metadata={"description": "number, source, status, stats"})
-    routes = fields.List(fields.Dict())
-    unassigned = fields.List(fields.Dict())
+    version = fields.Nested(PlanVersionSchema, allow_none=True)
+    routes = fields.List(fields.Nested(PlanRouteSchema))
+    unassigned = fields.List(fields.Nested(UnassignedSchema))
+
+
+class PatientRefSchema(StrictSchema):
+    name = fields.String(metadata={"description": "First name and last initial"})
+    phone = fields.String(allow_none=True)
+
+
+class RouteStopSchema(LiveTimesSchema):
+    position = fields.Integer()
+    booking_id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    arrival_window = fields.Nested(LocalWindowSchema)
+    planned_arrival = _local()
+    patient = fields.Nested(PatientRefSchema)
+    address = fields.String(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    access_notes = fields.String(allow_none=True)
+    collect = fields.List(fields.String())
+    drive_minutes = fields.Float()
 
 
 class RouteSchema(StrictSchema):
-    technician = fields.Dict()
+    technician = fields.Nested(TechnicianRefSchema)
     leave_by = fields.String(
         allow_none=True, metadata={"description": "Local time to leave, with LEAVE_BY_SLACK_MINUTES to spare"}
     )
     date = fields.String()
     time_zone = fields.String()
     published_version = fields.Integer(allow_none=True)
-    starts_at = fields.String(allow_none=True)
+    starts_at = _local()
     drive_minutes = fields.Float(allow_none=True)
-    lab_drop = fields.Dict(allow_none=True)
-    stops = fields.List(fields.Dict())
+    lab_drop = fields.Nested(LabDropSchema, allow_none=True)
+    stops = fields.List(fields.Nested(RouteStopSchema))
+
+
+class AuditStateSchema(StrictSchema):
+    """Before or after a change; only what the change touched is present."""
+
+    technician_id = fields.Integer(allow_none=True)
+    position = fields.Integer(allow_none=True)
+    pinned = fields.Boolean(allow_none=True)
+    available = fields.Boolean()
+    version = fields.Integer(allow_none=True)
+    published_version = fields.Integer(allow_none=True)
+    served = fields.Integer()
+    unassigned = fields.Integer()
+    changed_windows = fields.Integer(allow_none=True)
+
+
+class AuditDetailSchema(StrictSchema):
+    booking_id = fields.Integer(allow_none=True)
+    technician_id = fields.Integer(allow_none=True)
+    before = fields.Nested(AuditStateSchema)
+    after = fields.Nested(AuditStateSchema)
+    override = fields.Boolean()
+    violations = fields.List(fields.Nested(ViolationSchema))
+    reason = fields.String(allow_none=True)
 
 
 class AuditSchema(StrictSchema):
@@ -232,4 +435,4 @@ class AuditSchema(StrictSchema):
     action = fields.String()
     from_version = fields.Integer(allow_none=True)
     to_version = fields.Integer(allow_none=True)
-    detail = fields.Dict()
+    detail = fields.Nested(AuditDetailSchema)

@@ -21,7 +21,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util.optional_boolean_pb2 import BOOL_FALSE
 
 from dispatch.routing import RoutingModel
-from dispatch.screening import finish_time
+from dispatch.timing import fits
 
 FirstSolution = routing_enums_pb2.FirstSolutionStrategy
 Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic
@@ -239,16 +239,7 @@ def _stops_that_fit(model: RoutingModel, tech_id: str, visit_ids: list[str]) -> 
     problem = model.problem
     tech = problem.technician(tech_id)
     kept: list[str] = []
-    location, clock, load = tech.start_location, tech.shift.start, 0
     for visit_id in visit_ids:
-        visit = problem.visit(visit_id)
-        start = visit.earliest_start(clock + problem.matrix.duration(location, visit.location))
-        if start is None or (tech.max_visits is not None and len(kept) >= tech.max_visits):
-            continue
-        if tech.capacity is not None and load + visit.demand > tech.capacity:
-            continue
-        if finish_time(problem, tech, visit.location, start + visit.service_duration) is None:
-            continue
-        kept.append(visit_id)
-        location, clock, load = visit.location, start + visit.service_duration, load + visit.demand
+        if fits(problem, tech, [*kept, visit_id]):
+            kept.append(visit_id)
     return kept

@@ -14,13 +14,15 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from dispatch.decomposition import route_cost, solve_by_parts
+from dispatch.construction import Insertion, construct, insert
+from dispatch.decomposition import PartsOutcome, route_cost, solve_by_parts
 from dispatch.model import DispatchProblem
 from dispatch.parts import available_cores, process_pool, solve_part
 from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
 from dispatch.routing import RoutingModel
 from dispatch.screening import screen
 from dispatch.search import Clock, SearchOutcome, SearchStrategy, run_search
+from dispatch.timing import fits, timed_route
 from dispatch.validation import ensure_valid
 
 LARGE_DAY = 300
@@ -76,18 +78,117 @@ def solve(
     if not screening.allowed:
         plan = _empty_plan(screening.unassigned, clock, status="EMPTY")
         return ensure_valid(problem, plan)
+    first = construct(problem, screening.allowed, _fitting(problem, screening, warm))
+    first_time = clock.elapsed()
     workers = available_cores() if workers is None else max(1, workers)
     if strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
-        return ensure_valid(problem, _solve_by_parts(problem, screening, clock, seed, workers))
-    if strategy is None and workers > 1 and time_limit >= PORTFOLIO_SECONDS:
-        return ensure_valid(problem, _solve_side_by_side(problem, clock, seed, warm, workers))
+        plan = _solve_by_parts(problem, screening, clock, seed, workers, first)
+    elif strategy is None and workers > 1 and time_limit >= PORTFOLIO_SECONDS:
+        plan = _solve_side_by_side(problem, screening, clock, seed, warm, workers)
+    else:
+        plan = _search(problem, screening, clock, seed, warm, strategy or SearchStrategy())
+    return ensure_valid(problem, _no_worse_than_insertion(problem, screening, plan, first, first_time, clock))
+
+
+def _fitting(problem: DispatchProblem, screening, warm: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The warm start's stops, in order, that its technicians may serve and
+    that still fit their day (each visit once)."""
+    routes: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for tech_id, visit_ids in warm.items():
+        if not problem.has_technician(tech_id):
+            continue
+        tech = problem.technician(tech_id)
+        kept: list[str] = []
+        for visit_id in visit_ids:
+            if visit_id in seen or tech_id not in screening.allowed.get(visit_id, ()):
+                continue
+            if fits(problem, tech, [*kept, visit_id]):
+                kept.append(visit_id)
+                seen.add(visit_id)
+        routes[tech_id] = kept
+    return routes
+
+
+def _search(problem: DispatchProblem, screening, clock: Clock, seed: int, warm, strategy) -> Plan:
+    """One OR-Tools search in this process."""
     model = RoutingModel(problem, screening)
-    outcome = run_search(model, clock, seed, warm, strategy or SearchStrategy())
-    plan = read_plan(model, outcome, screening.unassigned, clock)
-    return ensure_valid(problem, plan)
+    outcome = run_search(model, clock, seed, warm, strategy)
+    return read_plan(model, outcome, screening.unassigned, clock)
 
 
-def _solve_side_by_side(problem: DispatchProblem, clock: Clock, seed: int, warm, workers: int) -> Plan:
+def _no_worse_than_insertion(
+    problem: DispatchProblem, screening, plan: Plan, first: Insertion, first_time: float, clock: Clock
+) -> Plan:
+    """The better of the search's plan and the construction's first plan
+    (:mod:`dispatch.construction`), with every visit the search left out
+    inserted where it fits.
+
+    Afterwards a visit is unassigned as ``no_capacity`` only when no
+    eligible technician's day in the plan has room for it, and as
+    ``time_limit`` when the limit ran out before it could be tried.
+    """
+    floor = _with_routes(problem, plan, first, screening, status="CONSTRUCTION")
+    phases = plan.stats.phases
+    if phases[:1] != ("construction",):  # a plan from a worker's solve says so already
+        phases = ("construction", *phases)
+    same_routes = plan.as_initial_routes() == {t: ids for t, ids in first.routes.items() if ids}
+    if _rank(problem, floor) < _rank(problem, plan):
+        best = floor
+        phases += ("kept the construction's plan",)
+    elif same_routes:
+        # The construction already tried every left-out visit on these routes.
+        best = _with_routes(problem, plan, first, screening)
+    else:
+        best = plan
+        pending = [u.visit_id for u in plan.unassigned if u.visit_id in screening.allowed]
+        if pending:
+            filled = insert(
+                problem, screening.allowed, plan.as_initial_routes(), pending, clock.started + clock.limit
+            )
+            best = _with_routes(problem, plan, filled, screening)
+            placed = len(pending) - len(filled.unplaced) - len(filled.not_tried)
+            phases += (f"{placed} of {len(pending)} left-out visit(s) inserted after the search",)
+    complete = not (first.unplaced or first.not_tried)
+    stats = SolveStats(
+        wall_time=clock.elapsed(),
+        first_solution_time=first_time,
+        first_complete_time=first_time if complete else plan.stats.first_complete_time,
+        phases=phases,
+    )
+    return replace(best, stats=stats)
+
+
+def _with_routes(
+    problem: DispatchProblem, plan: Plan, filled: Insertion, screening, status: str | None = None
+) -> Plan:
+    """``plan`` with the insertion's routes (those that differ re-timed) and
+    the unassigned visits' reasons set from what the insertion found."""
+    before = plan.as_initial_routes()
+    routes = []
+    for tech in problem.technicians:
+        ids = filled.routes.get(tech.id)
+        if not ids:
+            continue
+        if ids == before.get(tech.id):
+            routes.append(plan.route_of(tech.id))
+        else:
+            routes.append(timed_route(problem, tech.id, ids))
+    left = {v: _not_placed(v) for v in filled.unplaced}
+    left.update({v: _out_of_time(v) for v in filled.not_tried})
+    left.update({u.visit_id: u for u in plan.unassigned if u.visit_id not in screening.allowed})
+    return replace(
+        plan,
+        routes=tuple(routes),
+        unassigned=tuple(left[v.id] for v in problem.visits if v.id in left),
+        objective=_objective(problem, routes),
+        status=status or plan.status,
+    )
+
+
+def _solve_side_by_side(
+    problem: DispatchProblem, screening, clock: Clock, seed: int, warm, workers: int
+) -> Plan:
     """Independent searches in ``workers`` processes, each started its own
     way (``SIDE_BY_SIDE``); the best plan wins."""
     deadline = clock.started + clock.limit
@@ -99,9 +200,7 @@ def _solve_side_by_side(problem: DispatchProblem, clock: Clock, seed: int, warm,
             )
             for k in range(1, workers)
         ]
-        plans.append(
-            solve(problem, clock.remaining(), seed, warm or None, strategy=SIDE_BY_SIDE[0], workers=1)
-        )
+        plans.append(_search(problem, screening, clock, seed, warm, SIDE_BY_SIDE[0]))
         for future in others:
             try:
                 plan = future.result()
@@ -121,11 +220,15 @@ def _rank(problem: DispatchProblem, plan: Plan) -> tuple:
     return (*(missing.count(level) for level in levels), plan.objective)
 
 
-def _solve_by_parts(problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int) -> Plan:
+def _solve_by_parts(
+    problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int, first: Insertion
+) -> Plan:
     """Many small problems instead of one large one (see
     :mod:`dispatch.decomposition`)."""
     routable = [v.id for v in problem.visits if v.id in screening.allowed]
-    outcome = solve_by_parts(problem, routable, clock, seed, workers)
+    start = {t: timed_route(problem, t, ids) for t, ids in first.routes.items() if ids}
+    pending = set(first.unplaced) | set(first.not_tried)
+    outcome = solve_by_parts(problem, routable, clock, seed, workers, PartsOutcome(start, pending))
     routes = tuple(outcome.routes[t.id] for t in problem.technicians if t.id in outcome.routes)
     by_id = {u.visit_id: u for u in screening.unassigned}
     by_id.update({v: _not_placed(v) for v in outcome.pending})
@@ -213,6 +316,14 @@ def _not_placed(visit_id: str) -> Unassigned:
         visit_id,
         UnassignedReason.NO_CAPACITY,
         f"Visit {visit_id} could be served alone, but no eligible technician's day has room for it.",
+    )
+
+
+def _out_of_time(visit_id: str) -> Unassigned:
+    return Unassigned(
+        visit_id,
+        UnassignedReason.TIME_LIMIT,
+        f"Visit {visit_id} was not placed before the time limit ran out; a longer limit may place it.",
     )
 
 

@@ -11,16 +11,35 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from dispatch.model import DispatchProblem, Technician
+from dispatch.model import DispatchProblem, Technician, Visit
 from dispatch.plan import Plan, Route
 
 
 @dataclass(frozen=True)
 class Violation:
-    """``kind`` is a stable code (``"time_window"``, ``"skill"``, ...)."""
+    """One broken rule, as fields a program can read and a sentence.
+
+    ``kind`` is a stable code (``"time_window"``, ``"skill"``, ...). The
+    other fields say what it concerns, where they apply: the visit,
+    technician and lab ids; ``time``, the moment at issue (a start of
+    service, an arrival at the lab, the end or start of the day, a
+    departure); ``limit``, the bound it breaks (a window's end, a cutoff, a
+    shift's end or start, the time the next stop must start by);
+    ``windows``, the visit's windows; ``amount`` and ``maximum``, a count,
+    load or travel time against what is allowed or available. Times are in
+    the problem's units.
+    """
 
     kind: str
     message: str
+    visit_id: str | None = None
+    technician_id: str | None = None
+    lab_id: str | None = None
+    time: int | None = None
+    limit: int | None = None
+    windows: tuple[tuple[int, int], ...] = ()
+    amount: int | None = None
+    maximum: int | None = None
 
 
 class InvalidPlanError(RuntimeError):
@@ -39,12 +58,20 @@ def validate(problem: DispatchProblem, plan: Plan) -> list[Violation]:
     for route in plan.routes:
         if not problem.has_technician(route.technician_id):
             violations.append(
-                Violation("unknown_technician", f"Route for unknown technician {route.technician_id!r}.")
+                Violation(
+                    "unknown_technician",
+                    f"Route for unknown technician {route.technician_id!r}.",
+                    technician_id=route.technician_id,
+                )
             )
             continue
         if route.technician_id in seen_technicians:
             violations.append(
-                Violation("duplicate_route", f"Technician {route.technician_id} has two routes.")
+                Violation(
+                    "duplicate_route",
+                    f"Technician {route.technician_id} has two routes.",
+                    technician_id=route.technician_id,
+                )
             )
         seen_technicians.add(route.technician_id)
         violations.extend(_check_route(problem, route))
@@ -66,13 +93,24 @@ def _check_accounting(problem: DispatchProblem, plan: Plan) -> list[Violation]:
     counts.update(item.visit_id for item in plan.unassigned)
     for visit_id, count in counts.items():
         if not problem.has_visit(visit_id):
-            violations.append(Violation("unknown_visit", f"Visit {visit_id!r} is not in the problem."))
+            violations.append(
+                Violation("unknown_visit", f"Visit {visit_id!r} is not in the problem.", visit_id=visit_id)
+            )
         elif count > 1:
-            violations.append(Violation("duplicate_visit", f"Visit {visit_id} appears {count} times."))
+            violations.append(
+                Violation(
+                    "duplicate_visit",
+                    f"Visit {visit_id} appears {count} times.",
+                    visit_id=visit_id,
+                    amount=count,
+                )
+            )
     for visit in problem.visits:
         if visit.id not in counts:
             violations.append(
-                Violation("missing_visit", f"Visit {visit.id} is neither routed nor unassigned.")
+                Violation(
+                    "missing_visit", f"Visit {visit.id} is neither routed nor unassigned.", visit_id=visit.id
+                )
             )
     return violations
 
@@ -97,12 +135,20 @@ def _check_eligibility(problem: DispatchProblem, tech: Technician, route: Route)
         missing = visit.required_skills - tech.skills
         if missing:
             violations.append(
-                Violation("skill", f"Visit {visit.id} needs {sorted(missing)} which {tech.id} lacks.")
+                Violation(
+                    "skill",
+                    f"Visit {visit.id} needs {sorted(missing)} which {tech.id} lacks.",
+                    visit_id=visit.id,
+                    technician_id=tech.id,
+                )
             )
         if visit.pinned_technician is not None and visit.pinned_technician != tech.id:
             violations.append(
                 Violation(
-                    "pin", f"Visit {visit.id} is pinned to {visit.pinned_technician}, routed to {tech.id}."
+                    "pin",
+                    f"Visit {visit.id} is pinned to {visit.pinned_technician}, routed to {tech.id}.",
+                    visit_id=visit.id,
+                    technician_id=tech.id,
                 )
             )
     return violations
@@ -112,12 +158,26 @@ def _check_limits(problem: DispatchProblem, tech: Technician, route: Route) -> l
     violations = []
     if tech.max_visits is not None and len(route.stops) > tech.max_visits:
         violations.append(
-            Violation("max_visits", f"{tech.id} has {len(route.stops)} visits, maximum {tech.max_visits}.")
+            Violation(
+                "max_visits",
+                f"{tech.id} has {len(route.stops)} visits, maximum {tech.max_visits}.",
+                technician_id=tech.id,
+                amount=len(route.stops),
+                maximum=tech.max_visits,
+            )
         )
     if tech.capacity is not None:
         load = sum(problem.visit(s.visit_id).demand for s in route.stops if problem.has_visit(s.visit_id))
         if load > tech.capacity:
-            violations.append(Violation("capacity", f"{tech.id} carries {load}, capacity {tech.capacity}."))
+            violations.append(
+                Violation(
+                    "capacity",
+                    f"{tech.id} carries {load}, capacity {tech.capacity}.",
+                    technician_id=tech.id,
+                    amount=load,
+                    maximum=tech.capacity,
+                )
+            )
     return violations
 
 
@@ -126,7 +186,15 @@ def _break_time_within(route: Route, start: int, end: int) -> int:
     return sum(max(0, min(end, b.end) - max(start, b.start)) for b in route.breaks)
 
 
-def _check_leg(route: Route, what: str, departure: int, arrival_by: int, travel: int) -> list[Violation]:
+def _check_leg(
+    route: Route,
+    what: str,
+    departure: int,
+    arrival_by: int,
+    travel: int,
+    visit_id: str | None = None,
+    lab_id: str | None = None,
+) -> list[Violation]:
     available = arrival_by - departure - _break_time_within(route, departure, arrival_by)
     if available < travel:
         return [
@@ -134,6 +202,13 @@ def _check_leg(route: Route, what: str, departure: int, arrival_by: int, travel:
                 "travel",
                 f"{route.technician_id}: {what} needs {travel} of travel but only {available} "
                 f"is available between {departure} and {arrival_by}.",
+                visit_id=visit_id,
+                technician_id=route.technician_id,
+                lab_id=lab_id,
+                time=departure,
+                limit=arrival_by,
+                amount=travel,
+                maximum=available,
             )
         ]
     return []
@@ -147,12 +222,19 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
             Violation(
                 "shift",
                 f"{tech.id} leaves at {route.start_time}, before the shift starts at {tech.shift.start}.",
+                technician_id=tech.id,
+                time=route.start_time,
+                limit=tech.shift.start,
             )
         )
     if route.end_time > tech.shift.end:
         violations.append(
             Violation(
-                "shift", f"{tech.id} is back at {route.end_time}, after the shift ends at {tech.shift.end}."
+                "shift",
+                f"{tech.id} is back at {route.end_time}, after the shift ends at {tech.shift.end}.",
+                technician_id=tech.id,
+                time=route.end_time,
+                limit=tech.shift.end,
             )
         )
     location, departure = tech.start_location, route.start_time
@@ -162,13 +244,19 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
         travel = problem.matrix.duration(location, visit.location)
         travel_time += travel
         distance += problem.matrix.distance(location, visit.location)
-        violations += _check_leg(route, f"reaching {visit.id}", departure, stop.start_of_service, travel)
+        violations += _check_leg(
+            route, f"reaching {visit.id}", departure, stop.start_of_service, travel, visit_id=visit.id
+        )
         if not (departure <= stop.arrival <= stop.start_of_service):
             violations.append(
                 Violation(
                     "travel",
                     f"{visit.id}: arrival {stop.arrival} is not between the previous departure "
                     f"{departure} and the start of service {stop.start_of_service}.",
+                    visit_id=visit.id,
+                    technician_id=tech.id,
+                    time=stop.arrival,
+                    limit=stop.start_of_service,
                 )
             )
         if visit.window_at(stop.start_of_service) is None:
@@ -177,6 +265,11 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
                     "time_window",
                     f"{visit.id}: service starts at {stop.start_of_service}, outside "
                     f"{[(w.start, w.end) for w in visit.time_windows]}.",
+                    visit_id=visit.id,
+                    technician_id=tech.id,
+                    time=stop.start_of_service,
+                    limit=_nearest_bound(visit, stop.start_of_service),
+                    windows=tuple((w.start, w.end) for w in visit.time_windows),
                 )
             )
         if stop.departure != stop.start_of_service + visit.service_duration:
@@ -185,6 +278,10 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
                     "service",
                     f"{visit.id}: departs at {stop.departure}, service of "
                     f"{visit.service_duration} from {stop.start_of_service} ends later or earlier.",
+                    visit_id=visit.id,
+                    technician_id=tech.id,
+                    time=stop.departure,
+                    limit=stop.start_of_service + visit.service_duration,
                 )
             )
         location, departure = visit.location, stop.departure
@@ -201,7 +298,13 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
         violations += _check_leg(route, "returning to the end location", departure, route.end_time, travel)
     elif route.end_time < departure:
         violations.append(
-            Violation("travel", f"{tech.id}: route ends at {route.end_time} before its last departure.")
+            Violation(
+                "travel",
+                f"{tech.id}: route ends at {route.end_time} before its last departure.",
+                technician_id=tech.id,
+                time=route.end_time,
+                limit=departure,
+            )
         )
     if (route.travel_time, route.distance) != (travel_time, distance):
         violations.append(
@@ -209,6 +312,9 @@ def _check_timeline(problem: DispatchProblem, tech: Technician, route: Route, st
                 "accounting",
                 f"{tech.id}: reports travel {route.travel_time} and distance {route.distance}, "
                 f"the data give {travel_time} and {distance}.",
+                technician_id=tech.id,
+                amount=route.travel_time,
+                maximum=travel_time,
             )
         )
     return violations
@@ -219,7 +325,14 @@ def _check_lab(problem: DispatchProblem, route: Route, stops: list, location: in
     if not problem.labs or not stops:
         if route.lab_drop is not None and not problem.labs:
             return (
-                [Violation("lab", f"{route.technician_id}: a lab drop in a problem without labs.")],
+                [
+                    Violation(
+                        "lab",
+                        f"{route.technician_id}: a lab drop in a problem without labs.",
+                        technician_id=route.technician_id,
+                        lab_id=route.lab_drop.lab_id,
+                    )
+                ],
                 location,
                 departure,
                 0,
@@ -228,7 +341,13 @@ def _check_lab(problem: DispatchProblem, route: Route, stops: list, location: in
         return [], location, departure, 0, 0
     if route.lab_drop is None:
         return (
-            [Violation("lab", f"{route.technician_id}: the route has visits but no lab drop.")],
+            [
+                Violation(
+                    "lab",
+                    f"{route.technician_id}: the route has visits but no lab drop.",
+                    technician_id=route.technician_id,
+                )
+            ],
             location,
             departure,
             0,
@@ -236,7 +355,14 @@ def _check_lab(problem: DispatchProblem, route: Route, stops: list, location: in
         )
     if route.lab_drop.lab_id not in {lab.id for lab in problem.labs}:
         return (
-            [Violation("lab", f"{route.technician_id}: unknown lab {route.lab_drop.lab_id!r}.")],
+            [
+                Violation(
+                    "lab",
+                    f"{route.technician_id}: unknown lab {route.lab_drop.lab_id!r}.",
+                    technician_id=route.technician_id,
+                    lab_id=route.lab_drop.lab_id,
+                )
+            ],
             location,
             departure,
             0,
@@ -244,13 +370,19 @@ def _check_lab(problem: DispatchProblem, route: Route, stops: list, location: in
         )
     lab = problem.lab(route.lab_drop.lab_id)
     travel = problem.matrix.duration(location, lab.location)
-    violations = _check_leg(route, f"reaching lab {lab.id}", departure, route.lab_drop.arrival, travel)
+    violations = _check_leg(
+        route, f"reaching lab {lab.id}", departure, route.lab_drop.arrival, travel, lab_id=lab.id
+    )
     if route.lab_drop.arrival > lab.cutoff:
         violations.append(
             Violation(
                 "lab",
                 f"{route.technician_id}: reaches lab {lab.id} at {route.lab_drop.arrival}, "
                 f"after its cutoff {lab.cutoff}.",
+                technician_id=route.technician_id,
+                lab_id=lab.id,
+                time=route.lab_drop.arrival,
+                limit=lab.cutoff,
             )
         )
     return (
@@ -269,25 +401,68 @@ def _check_breaks(problem: DispatchProblem, tech: Technician, route: Route) -> l
     if len(route.breaks) != len(tech.breaks):
         return [
             Violation(
-                "break", f"{tech.id}: {len(route.breaks)} breaks scheduled, the shift has {len(tech.breaks)}."
+                "break",
+                f"{tech.id}: {len(route.breaks)} breaks scheduled, the shift has {len(tech.breaks)}.",
+                technician_id=tech.id,
+                amount=len(route.breaks),
+                maximum=len(tech.breaks),
             )
         ]
     violations = []
     scheduled = sorted(route.breaks, key=lambda b: b.start)
     for brk, taken in zip(tech.breaks, scheduled, strict=True):
         if taken.end - taken.start != brk.duration:
-            violations.append(Violation("break", f"{tech.id}: break {taken} should last {brk.duration}."))
+            violations.append(
+                Violation(
+                    "break",
+                    f"{tech.id}: break {taken} should last {brk.duration}.",
+                    technician_id=tech.id,
+                    time=taken.start,
+                    limit=taken.end,
+                    amount=taken.end - taken.start,
+                    maximum=brk.duration,
+                )
+            )
         if taken.start < brk.window.start or taken.end > brk.window.end:
             violations.append(
-                Violation("break", f"{tech.id}: break {taken} is outside its window {brk.window}.")
+                Violation(
+                    "break",
+                    f"{tech.id}: break {taken} is outside its window {brk.window}.",
+                    technician_id=tech.id,
+                    time=taken.start,
+                    limit=taken.end,
+                    windows=((brk.window.start, brk.window.end),),
+                )
             )
     for first, second in zip(scheduled, scheduled[1:], strict=False):
         if second.start < first.end:
-            violations.append(Violation("break", f"{tech.id}: breaks {first} and {second} overlap."))
+            violations.append(
+                Violation(
+                    "break",
+                    f"{tech.id}: breaks {first} and {second} overlap.",
+                    technician_id=tech.id,
+                    time=second.start,
+                    limit=first.end,
+                )
+            )
     for taken in scheduled:
         for stop in route.stops:
             if taken.start < stop.departure and stop.start_of_service < taken.end:
                 violations.append(
-                    Violation("break", f"{tech.id}: break {taken} overlaps the service of {stop.visit_id}.")
+                    Violation(
+                        "break",
+                        f"{tech.id}: break {taken} overlaps the service of {stop.visit_id}.",
+                        visit_id=stop.visit_id,
+                        technician_id=tech.id,
+                        time=taken.start,
+                        limit=taken.end,
+                    )
                 )
     return violations
+
+
+def _nearest_bound(visit: Visit, start: int) -> int:
+    """The window edge a start outside every window missed: the end of the
+    last window before it, else the start of the first after it."""
+    before = [w.end for w in visit.time_windows if w.end < start]
+    return max(before) if before else min(w.start for w in visit.time_windows)

@@ -17,6 +17,7 @@ from booking.slots import local_to_utc, zone_for
 from dispatch.models import DispatchPlan, Lab, PlanRoute, PlanStop, PlanVersion, Technician
 from dispatch.plans import etag
 from dispatch.published import reported_states
+from dispatch.validation import Violation
 
 TEST_LABELS = {
     "cbc_with_differential": "Blood: complete blood count with differential",
@@ -95,6 +96,30 @@ def version_view(plan: DispatchPlan, v: PlanVersion | None) -> dict:
         for u in v.unassigned
     ]
     return body
+
+
+def violation_view(violation: Violation, origin: datetime, region: Region) -> dict:
+    """A broken rule as fields: booking, technician and lab ids, the times
+    involved as local date-times, the counts; and the engine's sentence."""
+
+    def at(seconds: int | None) -> str | None:
+        return None if seconds is None else _local(origin + timedelta(seconds=seconds), region)
+
+    def ident(key: str | None) -> int | None:
+        return int(key[1:]) if key else None  # the day's keys: b12, t3, l1
+
+    return {
+        "kind": violation.kind,
+        "message": violation.message,
+        "booking_id": ident(violation.visit_id),
+        "technician_id": ident(violation.technician_id),
+        "lab_id": ident(violation.lab_id),
+        "time": at(violation.time),
+        "limit": at(violation.limit),
+        "windows": [{"local_start": at(a), "local_end": at(b)} for a, b in violation.windows],
+        "amount": violation.amount,
+        "maximum": violation.maximum,
+    }
 
 
 def _lab_drop(route: PlanRoute, region: Region) -> dict | None:

@@ -75,3 +75,49 @@ def test_no_server_errors_and_responses_match_schema(case, role_headers):
             headers=headers,
             checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
         )
+
+
+def _free_form_objects(schemas: dict, name: str, seen: set | None = None) -> list[str]:
+    """Objects reachable from schema ``name`` that say nothing of their properties."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return []
+    seen.add(name)
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            # apispec spells "or null" of a nested schema as {"type": "object", "nullable": true}.
+            null_alternative = node == {"type": "object", "nullable": True}
+            if node.get("type") == "object" and not ({"properties", "$ref", "allOf"} & set(node)):
+                if not null_alternative:
+                    found.append(path)
+            if "$ref" in node:
+                found.extend(_free_form_objects(schemas, node["$ref"].rsplit("/", 1)[-1], seen))
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for number, value in enumerate(node):
+                walk(value, f"{path}/{number}")
+
+    walk(schemas[name], name)
+    return found
+
+
+DISPATCH_RESPONSES = ("Plan", "Route", "Audit", "Job", "ChangeRefused")
+
+
+def test_dispatch_responses_are_typed_down_to_every_field(client):
+    """Plans, routes, stops with their ETAs, unassigned visits with reasons,
+    violations (also in a refused change's 409), plan figures and audits are
+    typed schemas: no free-form object anywhere in them."""
+    spec = client.get("/api/openapi.json").json
+    schemas = spec["components"]["schemas"]
+    for name in DISPATCH_RESPONSES:
+        assert _free_form_objects(schemas, name) == [], name
+    assert {"eta", "planned_arrival", "service_start", "departure"} <= set(schemas["PlanStop"]["properties"])
+    violation = schemas["Violation"]["properties"]
+    assert {"kind", "booking_id", "technician_id", "lab_id", "time", "limit", "windows"} <= set(violation)
+    assert schemas["Plan"]["properties"]["unassigned"]["items"]["$ref"].endswith("/Unassigned")
+    refused = spec["paths"]["/api/v1/dispatch/plans/{plan_id}/changes"]["post"]["responses"]["409"]
+    assert refused["content"]["application/problem+json"]["schema"]["$ref"].endswith("/ChangeRefused")

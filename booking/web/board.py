@@ -251,12 +251,10 @@ def _violations_of(exc: DomainError) -> list[dict]:
 
 
 def _explainer(context: dict) -> Explainer:
-    from dispatch.day import day_origin
-
     region = context["region"]
     visits = {i: f"{b.patient.first_name} {b.patient.last_name[:1]}." for i, b in context["bookings"].items()}
     technicians = {t.id: t.user.first_name for t in context["technicians"]}
-    return Explainer(day_origin(region, context["day"]), region.time_zone, visits, technicians)
+    return Explainer(region.time_zone, visits, technicians)
 
 
 def _done_message(data: dict) -> str:

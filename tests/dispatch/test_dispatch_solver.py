@@ -305,7 +305,7 @@ def test_warm_start_from_a_plan_keeps_its_quality(line_problem):
     first = solve(line_problem, LIMIT)
     again = solve(line_problem, LIMIT, initial_routes=first.as_initial_routes())
     assert again.objective <= first.objective
-    assert again.stats.phases[0] == "warm start"
+    assert "warm start" in again.stats.phases
 
 
 def test_infeasible_warm_start_is_repaired_not_fatal():

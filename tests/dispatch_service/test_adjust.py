@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 
 import pytest
 
@@ -77,6 +77,40 @@ def test_move_that_breaks_a_window_is_refused_with_violations(client, coordinato
     assert audit["action"] == "move" and audit["detail"]["override"] is True
     assert audit["detail"]["before"]["position"] == 0 and audit["detail"]["after"]["position"] == 1
     assert audit["detail"]["violations"][0]["kind"] == "time_window" and audit["actor_id"] is not None
+
+
+def test_a_refused_move_names_the_visit_the_technician_and_the_times_as_fields(client, coordinator, field):
+    """The 409's violation carries the booking, the technician, the start it
+    would have and the window it misses as fields, not only in its message;
+    the plan's version and audit keep the same fields after an override."""
+    tech = field.technician()
+    early, late = field.booking(hour=10, minutes=60), field.booking(hour=14, minutes=60)
+    plan = plan_now(client, coordinator, field)
+    response = change(
+        client, coordinator, plan, action="move", booking_id=early, technician_id=tech, position=1
+    )
+    assert response.status_code == 409
+    (violation,) = response.json["errors"]["violations"]
+    assert violation["kind"] == "time_window"
+    assert violation["booking_id"] == early and violation["technician_id"] == tech
+    (window,) = violation["windows"]
+    starts_at = datetime.fromisoformat(violation["time"])
+    assert starts_at > datetime.fromisoformat(window["local_end"])
+    assert datetime.fromisoformat(violation["limit"]) == datetime.fromisoformat(window["local_end"])
+    assert starts_at.utcoffset() is not None  # a local date-time, not seconds
+    forced = change(
+        client,
+        coordinator,
+        plan,
+        action="move",
+        booking_id=early,
+        technician_id=tech,
+        position=1,
+        override=True,
+    )
+    assert forced.json["version"]["stats"]["violations"] == [violation]
+    audit = client.get(f"/api/v1/dispatch/plans/{plan['id']}/audit", headers=coordinator).json[-1]
+    assert audit["detail"]["violations"] == [violation] and late in stops_of(forced.json)
 
 
 def test_stale_etag_cannot_overwrite_a_concurrent_edit(client, coordinator, world, two_techs):
