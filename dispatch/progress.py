@@ -1,4 +1,4 @@
-"""A technician reports a stop arrived, collected or no-show; the rest of the route's ETAs follow.
+"""A technician reports leaving for a stop, or a stop arrived, collected or no-show; the rest of the route's ETAs follow.
 
 The booking moves through its state machine (``change_status`` writes its
 history); the published version's live ETAs for the stops still ahead, and the
@@ -15,6 +15,7 @@ from booking.db_types import utcnow
 from booking.errors import NotFound
 from booking.extensions import db
 from booking.models import Booking, User
+from booking.program import reminders
 from booking.schemas import MAX_ID
 from booking.services.bookings import change_status
 from dispatch.models import PlanRoute, PlanStop, Technician
@@ -43,6 +44,9 @@ def report_progress(tech: Technician, booking_id: int, status: str, reason: str 
     steps = STEPS.get(status, {}).get(booking.status, [status])
     for step in steps:
         change_status(actor, booking, step, reason if step == "no_show" else None)
+    if status == "en_route":  # leaving for the stop: a fresh ETA, and the patient hears of it
+        stop.eta = eta_from_last_stop(tech, stop)
+        reminders.technician_on_the_way(booking, stop.eta)
     recompute_etas(tech, stop)
     plan = plan_for(tech.region, stop_day(stop))
     return route_view(tech, plan, version(plan, plan.published_number), plan.day)
@@ -67,6 +71,26 @@ def _my_stop(tech: Technician, booking: Booking | None) -> PlanStop:
     return stop
 
 
+def eta_from_last_stop(tech: Technician, stop: PlanStop):
+    """Now plus the drive from the route's previous stop (or the technician's start) to ``stop``."""
+    before = db.session.scalar(
+        db.select(PlanStop)
+        .where(
+            PlanStop.version_id == stop.version_id,
+            PlanStop.technician_id == tech.id,
+            PlanStop.position < stop.position,
+        )
+        .order_by(PlanStop.position.desc())
+    )
+    origin = (
+        (before.booking.latitude, before.booking.longitude)
+        if before
+        else (tech.home_latitude, tech.home_longitude)
+    )
+    matrix, _ = build_matrix(current_app.config, [origin, (stop.booking.latitude, stop.booking.longitude)])
+    return utcnow() + timedelta(seconds=matrix.duration(0, 1))
+
+
 def recompute_etas(tech: Technician, reported: PlanStop) -> None:
     """ETAs of the stops after ``reported`` (and the lab) from now, with the same travel model."""
     stops = sorted(
@@ -86,6 +110,8 @@ def recompute_etas(tech: Technician, reported: PlanStop) -> None:
     booking = reported.booking
     now = utcnow()
     clock = max(now, booking.starts_at) + service if booking.status == "arrived" else now
+    if booking.status == "en_route" and reported.eta is not None:
+        clock = max(reported.eta, booking.starts_at) + service
     ahead = [s for s in stops if s.position > reported.position and s.booking.status not in DONE]
     points = [(booking.latitude, booking.longitude)] + [
         (s.booking.latitude, s.booking.longitude) for s in ahead

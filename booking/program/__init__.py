@@ -9,6 +9,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from booking.program import cli, models  # noqa: F401  (models: registered with the metadata)
+    # models: registered with the metadata; month_due, reminders: their periodic jobs register
+    from booking.program import cli, models, month_due, reminders  # noqa: F401
 
     cli.init_app(app)
