@@ -10,6 +10,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     # models: registered with the metadata; month_due, reminders: their periodic jobs register
-    from booking.program import cli, models, month_due, reminders  # noqa: F401
+    from booking.program import cli, models, month_due, reminders, runner  # noqa: F401
 
     cli.init_app(app)
+    runner.init_app(app)

@@ -8,8 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from booking.extensions import db
-from booking.program import delivery, scheduler
+from booking.program import runner
 
 program_cli = AppGroup("program", help="The monitoring program: reminders and the notification outbox.")
 
@@ -31,10 +30,9 @@ def _instant(value: str | None) -> datetime:
 def tick(at_):
     """Run every periodic job due as of --at, deliver the outbox, and exit. Safe to repeat."""
     at = _instant(at_)
-    counts = scheduler.run_due(at)
-    db.session.commit()
-    report = delivery.deliver_due(at)
-    queued = ", ".join(f"{name} {n}" for name, n in counts.items()) or "no jobs"
+    result = runner.tick(at)
+    report = result.delivery
+    queued = ", ".join(f"{name} {n}" for name, n in result.queued.items()) or "no jobs"
     click.echo(
         f"as of {at.isoformat()}: queued {queued}; sent {report.sent}, retried {report.retried}, "
         f"dead {report.dead}, skipped {report.skipped}"
