@@ -69,6 +69,19 @@ class Config:
     OUTBOX_RETRY_BASE_SECONDS = _int_env("OUTBOX_RETRY_BASE_SECONDS", 60)
     # How long a worker holds a claimed message before another may take it over.
     OUTBOX_LEASE_SECONDS = _int_env("OUTBOX_LEASE_SECONDS", 120)
+    # Reminders. The month-due reminder goes out on the first day of a monitoring month with
+    # nothing booked, and once more this many days later (0: never again); a provider visit's
+    # "confirm the time with the office" reminder this many hours before it.
+    MONTH_DUE_REPEAT_DAYS = _int_env("MONTH_DUE_REPEAT_DAYS", 7)
+    PROVIDER_CONFIRM_HOURS = _int_env("PROVIDER_CONFIRM_HOURS", 72)
+    # Links in messages start with this address (the patient's pages).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Who fires the periodic work: "embedded" (a thread in each served app process; one of
+    # them works per tick, by a lease in the database), "rq" (`rq cron` enqueues a tick on
+    # PROGRAM_QUEUE_NAME for the RQ workers), or "off".
+    PROGRAM_SCHEDULER = os.environ.get("PROGRAM_SCHEDULER", "embedded")
+    PROGRAM_TICK_SECONDS = _int_env("PROGRAM_TICK_SECONDS", 60)
+    PROGRAM_QUEUE_NAME = os.environ.get("PROGRAM_QUEUE_NAME", "program")
 
     # E-mail: smtp://host:port, smtps://host:port (TLS from the start), credentials as
     # smtp://user:password@host:587?starttls=1. Unset: e-mail is kept in the local demo
@@ -115,3 +128,5 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     SESSION_COOKIE_SECURE = False
+    # Tests tick the scheduler themselves (``flask program tick`` or ``runner.tick``).
+    PROGRAM_SCHEDULER = "off"

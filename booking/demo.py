@@ -27,7 +27,8 @@ from booking.models import (
     TreatmentCourse,
     User,
 )
-from booking.program.models import NotificationPreference
+from booking.program import runner
+from booking.program.models import NotificationPreference, OutboxMessage
 from booking.program.preferences import CONSENT_TEXT_VERSION
 
 DEMO_PASSWORD = "demo-password"
@@ -357,4 +358,18 @@ def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36)
     )
     from dispatch.demo import load_dispatch_demo  # technicians, labs and field days
 
-    return summary + "\n" + str(load_dispatch_demo(seed=seed))
+    summary += "\n" + str(load_dispatch_demo(seed=seed))
+    return summary + "\n" + _first_tick()
+
+
+def _first_tick() -> str:
+    """Run the program's periodic work once as of now, so patients' pages show their reminders at once."""
+    result = runner.tick(datetime.now(UTC))
+    pending = db.session.scalar(
+        db.select(db.func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+    )
+    return (
+        f"reminders: {result.delivery.sent} messages delivered to patients' pages "
+        f"({', '.join(f'{n} {name}' for name, n in result.queued.items())} queued by the scheduler), "
+        f"{pending} pending (day-before reminders and the like)"
+    )

@@ -36,6 +36,7 @@ _FLOWS = {"home": _FIELD_FLOW, "office": _FIELD_FLOW, "service_center": _SITE_FL
 # A technician's report undone within minutes (dispatch.progress): the statuses a report may be
 # taken back to, from the status it left the booking in.
 _UNDO = {
+    "en_route": {"assigned"},
     "arrived": {"assigned", "en_route"},
     "collected": {"assigned", "en_route", "arrived"},
     "no_show": {"confirmed", "assigned", "en_route", "arrived"},

@@ -1,4 +1,4 @@
-"""A technician reports a stop arrived, collected or no-show; the rest of the route's ETAs follow.
+"""A technician reports leaving for a stop, or a stop arrived, collected or no-show; the ETAs follow.
 
 Reports are for today's route, in the region's time zone: a report on another
 day's stop is a 409 with the reason. The booking moves through its state
@@ -24,6 +24,7 @@ from sqlalchemy import update
 from booking.errors import Conflict, NotFound
 from booking.extensions import db
 from booking.models import Booking, BookingEvent, User
+from booking.program import reminders
 from booking.schemas import MAX_ID
 from booking.services import availability as av
 from booking.services.bookings import change_status
@@ -76,6 +77,8 @@ def report_progress(tech: Technician, booking_id: int, status: str, reason: str 
         )
     )
     recompute_etas(tech, stop, now)
+    if status == "en_route":  # leaving for the stop: the patient hears of it, with the fresh ETA
+        reminders.technician_on_the_way(booking, stop.eta)
     plan = plan_for(tech.region, day)
     return route_view(tech, plan, version(plan, plan.published_number), plan.day)
 
@@ -188,11 +191,14 @@ def _route(tech: Technician, version_id: int) -> PlanRoute | None:
 def recompute_etas(tech: Technician, reported: PlanStop, at: datetime) -> None:
     """ETAs (arrival and start of service) of the stops after ``reported`` and of the lab, leaving
     ``reported`` as its report at ``at`` says: an arrival there waits for its window and serves it;
-    a collection or no-show leaves at ``at``."""
+    a collection or no-show leaves at ``at``; leaving for it starts from the stop before at ``at``."""
     stops = _route_stops(tech, reported.version_id)
     booking = reported.booking
     windows = {s.booking_id: (s.window_start, s.window_end) for s in stops}
-    data = build_day(tech.region, stop_day(reported), windows=windows, keep={booking.id})
+    leaving = booking.status == "en_route"
+    previous = next((s for s in reversed(stops) if s.position < reported.position), None)
+    keep = {booking.id} | ({previous.booking_id} if leaving and previous is not None else set())
+    data = build_day(tech.region, stop_day(reported), windows=windows, keep=keep)
     problem, key = data.problem, technician_key(tech.id)
     if not problem.has_technician(key) or not problem.has_visit(visit_id(booking.id)):
         return
@@ -204,10 +210,17 @@ def recompute_etas(tech: Technician, reported: PlanStop, at: datetime) -> None:
         and problem.has_visit(visit_id(s.booking_id))
     ]
     ids = [visit_id(s.booking_id) for s in ahead]
-    here = [reported] if booking.status == "arrived" else []
+    here = [reported] if booking.status in ("arrived", "en_route") else []
     if here:
         ids.insert(0, visit_id(booking.id))
     location = problem.visit(visit_id(booking.id)).location
+    if leaving:  # on the way: from the stop before (or the technician's start), leaving at ``at``
+        before = visit_id(previous.booking_id) if previous is not None else None
+        location = (
+            problem.visit(before).location
+            if before is not None and problem.has_visit(before)
+            else problem.technician(key).start_location
+        )
     timed = timed_route(problem, key, ids, origin=(location, local_seconds(data.origin, at)))
     for stop, times in zip(here + ahead, timed.stops, strict=True):
         stop.eta = instant(data.origin, times.arrival)

@@ -187,7 +187,9 @@ class RouteArgsSchema(StrictSchema):
 
 
 class ProgressSchema(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(("arrived", "collected", "no_show")))
+    status = fields.String(
+        required=True, validate=validate.OneOf(("en_route", "arrived", "collected", "no_show"))
+    )
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
     @validates_schema

@@ -11,11 +11,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from booking.extensions import api
-    from booking.program import (  # noqa: F401  (models: registered with the metadata)
-        cli,
-        models,
-        notification_api,
-    )
+
+    # models: registered with the metadata; month_due, reminders: their periodic jobs register
+    from booking.program import cli, models, month_due, notification_api, reminders, runner  # noqa: F401
 
     cli.init_app(app)
+    runner.init_app(app)
     api.register_blueprint(notification_api.blp)

@@ -9,8 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from booking.extensions import db
-from booking.program import delivery, scheduler
+from booking.program import delivery, runner
 
 program_cli = AppGroup("program", help="The monitoring program: reminders and the notification outbox.")
 
@@ -32,11 +31,9 @@ def _instant(value: str | None) -> datetime:
 def tick(at_):
     """Run every periodic job due as of --at, deliver the outbox, and exit. Safe to repeat."""
     at = _instant(at_)
-    counts = scheduler.run_due(at)
-    db.session.commit()
-    report = delivery.deliver_due(at)
-    queued = ", ".join(f"{name} {n}" for name, n in counts.items()) or "no jobs"
-    click.echo(f"as of {at.isoformat()}: queued {queued}; {_summary(report)}")
+    result = runner.tick(at)
+    queued = ", ".join(f"{name} {n}" for name, n in result.queued.items()) or "no jobs"
+    click.echo(f"as of {at.isoformat()}: queued {queued}; {_summary(result.delivery)}")
 
 
 def _summary(report: delivery.DeliveryReport) -> str:

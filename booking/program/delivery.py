@@ -167,7 +167,7 @@ def _deliver_one(
         token,
         status=MessageStatus.SENT,
         attempts=attempts + 1,
-        sent_at=utcnow(),
+        sent_at=now,  # the instant this run is as of (the real one, except in `tick --at` checks)
         recipient=outgoing.to,
         provider_message_id=provider_id,
         transport=str(adapter.transport),

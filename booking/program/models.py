@@ -145,3 +145,19 @@ class NotificationPreference(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (CheckConstraint("language IN ('en', 'es')", name="language_known"),)
+
+
+class SchedulerLease(db.Model):
+    """Who may run a periodic task until when: one conditional UPDATE takes it.
+
+    Correctness never depends on it (every job is idempotent and delivery leases
+    each message); it saves the work of several app processes or cron
+    schedulers all ticking in the same minute.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

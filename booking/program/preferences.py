@@ -42,7 +42,23 @@ def _default_quiet_hours() -> tuple[time | None, time | None]:
 
 
 def effective(patient: Patient) -> Effective:
-    row = db.session.get(NotificationPreference, patient.id)
+    return _from_row(db.session.get(NotificationPreference, patient.id))
+
+
+def effective_many(patient_ids: list[int], chunk: int = 1000) -> dict[int, Effective]:
+    """Everyone's preferences in a few queries (stored rows, defaults for the rest)."""
+    stored: dict[int, NotificationPreference] = {}
+    ids = sorted(set(patient_ids))
+    for i in range(0, len(ids), chunk):
+        query = db.select(NotificationPreference).where(
+            NotificationPreference.patient_id.in_(ids[i : i + chunk])
+        )
+        stored.update((row.patient_id, row) for row in db.session.scalars(query))
+    default = _from_row(None)
+    return {pid: _from_row(stored[pid]) if pid in stored else default for pid in ids}
+
+
+def _from_row(row: NotificationPreference | None) -> Effective:
     default_start, default_end = _default_quiet_hours()
     if row is None:
         return Effective(quiet_start=default_start, quiet_end=default_end)

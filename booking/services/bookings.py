@@ -20,6 +20,7 @@ from booking.auth import is_staff
 from booking.errors import Conflict, NotFound, Unprocessable
 from booking.extensions import db
 from booking.models import INACTIVE_STATUSES, Booking, BookingEvent, Patient, User
+from booking.program import reminders
 from booking.services import availability as av
 from booking.services import capacity
 from booking.services.monitoring import month_label
@@ -220,6 +221,7 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
         from dispatch.fleet import place_in_published
 
         place_in_published(booking, actor)
+    reminders.booking_created(booking)
     return booking
 
 
@@ -284,6 +286,7 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
         )
     )
     flush_or_conflict(month)
+    reminders.booking_moved(booking, booking.events[-1])
     return booking
 
 
@@ -310,6 +313,7 @@ def change_status(actor: User, booking: Booking, new_status: str, reason: str | 
         )
     )
     db.session.flush()
+    reminders.status_changed(booking, previous)
     return booking
 
 

@@ -19,7 +19,7 @@ from booking.web.access import login_required, web_user
 
 bp = Blueprint("technician", __name__, url_prefix="/technician")
 
-REPORTS = {"arrived": "Arrived", "collected": "Collected", "no_show": "No-show"}
+REPORTS = {"en_route": "On my way", "arrived": "Arrived", "collected": "Collected", "no_show": "No-show"}
 
 
 def _me():
@@ -108,7 +108,7 @@ def _parse_day(text: str | None) -> date | None:
 @bp.post("/stops/<int:booking_id>")
 @login_required(Role.TECHNICIAN)
 def report(booking_id: int):
-    """Mark a stop arrived, collected or no-show (a no-show needs a reason).
+    """Mark leaving for a stop ("on my way"), or a stop arrived, collected or no-show (a no-show needs a reason).
 
     :raise 404: not a stop of the technician's published route.
     """
@@ -121,7 +121,9 @@ def report(booking_id: int):
     reason = request.form.get("reason", "").strip() or None
     day = _parse_day(request.form.get("date")) or _visit_day(tech, booking_id)
     if status not in REPORTS:
-        return _render(tech, day, {booking_id: {"form": "Choose arrived, collected or no-show."}}, 422)
+        return _render(
+            tech, day, {booking_id: {"form": "Choose on my way, arrived, collected or no-show."}}, 422
+        )
     if status == "no_show" and not reason:
         errors = {"form": "The no-show is not recorded.", "reason": "Say why the visit did not happen."}
         return _render(tech, day, {booking_id: errors}, 422)
@@ -135,7 +137,10 @@ def report(booking_id: int):
         if exc.status == 404:
             raise
         return _render(tech, day, {booking_id: {"form": exc.detail}}, exc.status)
-    flash(f"Stop marked {REPORTS[status].lower()}.", "success")
+    if status == "en_route":
+        flash("On your way: the patient has been told when to expect you.", "success")
+    else:
+        flash(f"Stop marked {REPORTS[status].lower()}.", "success")
     return redirect(url_for("web.technician.route", date=day.isoformat(), _anchor=f"stop-{booking_id}"))
 
 
