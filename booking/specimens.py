@@ -49,3 +49,22 @@ def containers_for(tests: tuple[str, ...] | list[str]) -> list[Container]:
 def order_number(booking_id: int) -> str:
     """The visit's lab order (requisition) number for the specimen labels: stable and unique per visit."""
     return f"LV-{booking_id:07d}"
+
+
+def preparation(tests: tuple[str, ...] | list[str], kind: str) -> list[str]:
+    """How to prepare for a visit with ``tests``, in plain words (none of these tests needs fasting)."""
+    steps = [
+        "No fasting is needed: eat and drink water as usual.",
+        "Wear a top with sleeves that roll up easily.",
+    ]
+    if "urinalysis_with_cell_counts" in tests:
+        steps.append(
+            "You will also give a urine sample: if you can, do not use the toilet in the hour before."
+        )
+    if kind == "service_center":
+        steps.append("Bring a photo ID; the visit takes about 15 minutes.")
+    elif kind in ("home", "office"):
+        steps.append("Have a photo ID at hand and a table near a chair for the technician.")
+    else:
+        steps.append("Bring a photo ID, and ask your provider's office whether a co-pay applies.")
+    return steps

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from booking.geocoding import GeoPoint
 from booking.models import Patient, ServiceCenter
+from booking.schedule import add_months
 from booking.services import availability as av
 from booking.services.places import locate, nearest_service_centers
 from booking.slots import zone_for
@@ -67,22 +68,50 @@ def today_at(tz: str) -> date:
     return av.now_utc().astimezone(zone_for(tz)).date()
 
 
-def center_offer(patient: Patient, center: ServiceCenter, wanted: date | None) -> Offer:
-    """Free slots at ``center`` over the next two weeks."""
-    first = today_at(center.time_zone)
-    openings = av.center_openings(center, first, first + timedelta(days=DAYS_SHOWN - 1))
+def days_of(month: date | None, tz: str) -> tuple[date, date]:
+    """The days to offer: the rest of ``month`` (from tomorrow's first free time on), or the next two weeks."""
+    today = today_at(tz)
+    if month is None:
+        return today, today + timedelta(days=DAYS_SHOWN - 1)
+    return max(today, month), add_months(month, 1) - timedelta(days=1)
+
+
+def center_offer(
+    patient: Patient, center: ServiceCenter, wanted: date | None, month: date | None = None
+) -> Offer:
+    """Free slots at ``center`` in ``month`` (or over the next two weeks)."""
+    first, last = days_of(month, center.time_zone)
+    openings = av.center_openings(center, first, last) if first <= last else []
     return _offer(openings, patient.time_zone, center.time_zone, wanted)
 
 
-def mobile_offer(patient: Patient, kind: str, wanted: date | None) -> tuple[Offer, av.Site]:
-    """Arrival windows at the patient's home or office over the next two weeks.
+def mobile_offer(
+    patient: Patient, kind: str, wanted: date | None, month: date | None = None
+) -> tuple[Offer, av.Site]:
+    """Arrival windows at the patient's home or office in ``month`` (or over the next two weeks).
 
     :raise Unprocessable: (422) no such address, or outside every home-visit region.
     """
     site = av.visit_site(patient, kind)
-    first = today_at(site.region.time_zone)
-    openings = av.site_openings(site, first, first + timedelta(days=DAYS_SHOWN - 1))
+    first, last = days_of(month, site.region.time_zone)
+    openings = av.site_openings(site, first, last) if first <= last else []
     return _offer(openings, patient.time_zone, site.region.time_zone, wanted), site
+
+
+def parse_month(text: str | None) -> date | None:
+    """'2027-01' → 1 Jan 2027, or None (missing or malformed)."""
+    try:
+        return date.fromisoformat(f"{text}-01") if text and len(text) == 7 else None
+    except ValueError:
+        return None
+
+
+def by_part_of_day(openings: list[av.Opening], tz: str) -> list[tuple[str, list[av.Opening]]]:
+    """Openings split into morning (before noon, local time) and afternoon, leaving out an empty part."""
+    zone = zone_for(tz)
+    morning = [o for o in openings if o.slot.start.astimezone(zone).hour < 12]
+    afternoon = [o for o in openings if o.slot.start.astimezone(zone).hour >= 12]
+    return [(name, part) for name, part in (("Morning", morning), ("Afternoon", afternoon)) if part]
 
 
 def parse_day(text: str | None) -> date | None:
