@@ -50,6 +50,27 @@ def nearby_centers(patient: Patient, near: str | None) -> list[tuple[ServiceCent
     return nearest_service_centers(search_point(patient, near), radius_km=None, limit=CENTERS_SHOWN)
 
 
+@dataclass(frozen=True)
+class Week:
+    """The selected day's week of an offer, with the nearest day that has free times before and after it."""
+
+    days: list[DayOffer]
+    earlier: DayOffer | None
+    later: DayOffer | None
+
+
+def week_of(offer: Offer) -> Week:
+    """The days with free times in the selected day's week (Monday to Sunday), for a short strip on a phone."""
+    if offer.selected is None:
+        return Week([], None, None)
+    monday = offer.selected.day - timedelta(days=offer.selected.day.weekday())
+    sunday = monday + timedelta(days=6)
+    days = [d for d in offer.days if monday <= d.day <= sunday]
+    earlier = next((d for d in reversed(offer.days) if d.day < monday), None)
+    later = next((d for d in offer.days if d.day > sunday), None)
+    return Week(days, earlier, later)
+
+
 def _group(openings: list[av.Opening], tz: str) -> list[DayOffer]:
     zone = zone_for(tz)
     days: OrderedDict[date, list[av.Opening]] = OrderedDict()

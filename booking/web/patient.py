@@ -228,7 +228,8 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
     near = request.args.get("near", "").strip()
     wanted = offers.parse_day(request.args.get("day"))
-    month_text = request.args.get("month") if booking is None else None
+    # A move stays in the visit's own monitoring month; a new visit is for the month asked for.
+    month_text = request.args.get("month") if booking is None else f"{booking.monitoring_month:%Y-%m}"
     month = offers.parse_month(month_text)
     center_id = request.args.get("center", type=int)
     if booking is not None and kind == "service_center" and center_id is None and not near:
@@ -261,6 +262,7 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         "month": month,
         "months_open": bookable_months(patient)["open"] if booking is None else [],
         "by_part_of_day": offers.by_part_of_day,
+        "week_of": offers.week_of,
         "provider": None,
     }
     try:
