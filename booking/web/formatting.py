@@ -65,6 +65,13 @@ def zone_name(tz: str) -> str:
     return ZONE_NAMES.get(tz) or f"{tz.rsplit('/', 1)[-1].replace('_', ' ')} time"
 
 
+def weekday_in_month(instant: datetime, tz: str) -> str:
+    """'the 2nd Tuesday of each month' for a visit on a second Tuesday (local day in ``tz``)."""
+    day = in_zone(instant, tz).date()
+    nth = ("1st", "2nd", "3rd", "4th", "last")[(day.day - 1) // 7]
+    return f"the {nth} {day:%A} of each month"
+
+
 def birth_date(day: date) -> str:
     """'17 May 1980': a date of birth, without a weekday."""
     return f"{day.day} {day:%b %Y}"
@@ -129,6 +136,7 @@ def init_app(app: Flask) -> None:
         distance=distance,
         zone_name=zone_name,
         birth_date=birth_date,
+        weekday_in_month=weekday_in_month,
     )
     app.jinja_env.globals.update(
         window=window,

@@ -20,6 +20,7 @@ from booking.services import availability as av
 from booking.services.bookings import change_status, create_booking, reschedule_booking, visible_booking
 from booking.services.monitoring import patient_schedule
 from booking.services.patients import visible_patient
+from booking.services.repeat import MAX_MONTHS_AHEAD, book_same_time_ahead
 from booking.slots import zone_for
 from booking.specimens import preparation
 from booking.states import is_open
@@ -472,6 +473,7 @@ def _booking_page(visit: Booking, errors: dict | None = None, status: int = 200,
         day=visit_day.details(visit, visit.patient.time_zone),
         notice=av.PROVIDER_NOTICE,
         card=visit_card(visit, _month_tests(visit)),
+        repeat_months=range(1, MAX_MONTHS_AHEAD + 1),
         reason=reason,
     ), status
 
@@ -536,6 +538,30 @@ def reschedule_save(booking_id: int):
         return redirect(url_for("web.patient.booking", booking_id=booking_id))
     flash("The visit is moved.", "success")
     return redirect(url_for("web.patient.booking", booking_id=visit.id))
+
+
+@bp.post("/bookings/<int:booking_id>/repeat")
+@login_required(*PEOPLE)
+def repeat(booking_id: int):
+    """Book the same weekday and time in the next months, each month checked by the booking rules."""
+    user = web_user()
+    visit = visible_booking(user, booking_id)
+    months = request.form.get("months", type=int) or 0
+    try:
+        outcomes = book_same_time_ahead(user, visit, months)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+        return redirect(url_for("web.patient.booking", booking_id=booking_id))
+    booked = [o for o in outcomes if o.booking is not None]
+    if booked:
+        names = ", ".join(f"{o.month:%B %Y}" for o in booked)
+        flash(f"Booked at the same time in {names}.", "success")
+    for o in outcomes:
+        if o.booking is None:
+            flash(f"{o.month:%B %Y} is not booked: {o.reason}", "error")
+    return redirect(url_for("web.patient.booking", booking_id=booking_id))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

@@ -200,3 +200,69 @@ def test_time_zones_have_the_names_people_use():
     assert zone_name("America/New_York") == "Eastern Time"
     assert zone_name("America/Los_Angeles") == "Pacific Time"
     assert zone_name("Europe/Berlin") == "Berlin time"
+
+
+def _local(app, booking_id: int) -> tuple[date, str]:
+    from booking.slots import zone_for
+
+    with app.app_context():
+        visit = db.session.get(Booking, booking_id)
+        local = visit.starts_at.astimezone(zone_for(visit.time_zone))
+        return visit.monitoring_month, f"{local:%A %H:%M}"
+
+
+def test_same_time_every_month_books_ahead_through_the_booking_rules(app, world, patient_pages):
+    """Three months ahead at the same weekday and time; a month already booked is reported, not doubled."""
+    pid, _, client = patient_pages
+    cid = world.center(capacity=3)
+    first = _book_center(client, pid, cid, _next_month())
+    taken_month = add_months(month_of(date.today()), 3)
+    _book_center(client, pid, cid, f"{taken_month:%Y-%m}")
+    done = client.post(
+        f"/bookings/{first}/repeat", {"months": "3"}, token_from=f"/bookings/{first}", follow_redirects=True
+    )
+    html = done.get_data(as_text=True)
+    assert "Same time every month" in html
+    assert f"{taken_month:%B %Y} is not booked: " in html and "already has a lab visit" in html
+    with app.app_context():
+        visits = db.session.scalars(
+            db.select(Booking).where(Booking.patient_id == pid).order_by(Booking.starts_at)
+        ).all()
+        ids = [v.id for v in visits]
+    assert len(ids) == 4  # the first, two repeats, and the month booked before
+    months = [_local(app, i)[0] for i in ids]
+    assert months == [add_months(month_of(date.today()), n) for n in (1, 2, 3, 4)]
+    repeated = [i for i in ids if i != first and _local(app, i)[0] != taken_month]
+    assert {_local(app, i)[1] for i in repeated} == {_local(app, first)[1]}
+
+
+def test_same_time_every_month_leaves_a_full_slot_unbooked(app, world, patient_pages):
+    """When the same slot next month is full, that month is reported with the capacity rule's reason."""
+    from booking.recurrence import same_time_in
+    from booking.services.bookings import create_booking
+
+    pid, _, client = patient_pages
+    cid = world.center(capacity=1)
+    first = _book_center(client, pid, cid, _next_month())
+    other = world.patient()
+    with app.app_context():
+        visit = db.session.get(Booking, first)
+        from booking.models import Patient, User
+
+        coordinator = User(email="c@example.org", password_hash="x", role="coordinator")
+        db.session.add(coordinator)
+        db.session.flush()
+        starts = same_time_in(visit.starts_at, visit.time_zone, 1)
+        create_booking(
+            coordinator,
+            db.session.get(Patient, other),
+            {"kind": "service_center", "service_center_id": cid, "starts_at": starts},
+        )
+        db.session.commit()
+    done = client.post(
+        f"/bookings/{first}/repeat", {"months": "2"}, token_from=f"/bookings/{first}", follow_redirects=True
+    )
+    html = done.get_data(as_text=True)
+    assert "fully booked" in html and "Booked at the same time in" in html
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Booking.id)).where(Booking.patient_id == pid)) == 2
