@@ -50,6 +50,40 @@ def nearby_centers(patient: Patient, near: str | None) -> list[tuple[ServiceCent
     return nearest_service_centers(search_point(patient, near), radius_km=None, limit=CENTERS_SHOWN)
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def opening_hours(center: ServiceCenter) -> list[str]:
+    """'Mon–Fri 7:00 AM–3:00 PM', 'Sat 8:00 AM–12:00 PM': runs of days with the same hours."""
+    from booking.web.formatting import wall
+
+    by_day = {}
+    for h in center.hours:
+        by_day.setdefault(h.weekday, []).append(f"{wall(h.opens)}–{wall(h.closes)}")
+    lines, run = [], []
+    for day in range(7):
+        if run and by_day.get(day) == by_day.get(run[-1]) and day == run[-1] + 1:
+            run.append(day)
+            continue
+        if run:
+            lines.append((run, by_day[run[0]]))
+        run = [day] if day in by_day else []
+    if run:
+        lines.append((run, by_day[run[0]]))
+    return [
+        f"{WEEKDAYS[r[0]]}{'–' + WEEKDAYS[r[-1]] if len(r) > 1 else ''} {', '.join(times)}"
+        for r, times in lines
+    ]
+
+
+def next_free(center: ServiceCenter, month: date | None) -> av.Opening | None:
+    """The center's first free slot in ``month`` (or the next two weeks), to compare centers at a glance."""
+    first, last = days_of(month, center.time_zone)
+    if first > last:
+        return None
+    return next(iter(av.center_openings(center, first, last)), None)
+
+
 @dataclass(frozen=True)
 class Week:
     """The selected day's week of an offer, with the nearest day that has free times before and after it."""

@@ -264,6 +264,8 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         "months_open": bookable_months(patient)["open"] if booking is None else [],
         "by_part_of_day": offers.by_part_of_day,
         "week_of": offers.week_of,
+        "opening_hours": offers.opening_hours,
+        "next_free": lambda c: offers.next_free(c, month),
         "provider": None,
     }
     try:

@@ -266,3 +266,14 @@ def test_same_time_every_month_leaves_a_full_slot_unbooked(app, world, patient_p
     assert "fully booked" in html and "Booked at the same time in" in html
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Booking.id)).where(Booking.patient_id == pid)) == 2
+
+
+def test_each_nearby_center_shows_its_hours_and_first_free_time(world, patient_pages):
+    """Centers can be compared at a glance: opening hours by runs of days, and the first free time."""
+    pid, _, client = patient_pages
+    world.center(name="Weekday PSC", weekdays=range(5))
+    html = client.get(f"/patients/{pid}/book/service_center?month={_next_month()}").get_data(as_text=True)
+    assert "Open Mon–Fri 7:00 AM–3:00 PM" in html
+    first = add_months(month_of(date.today()), 1)
+    weekday = first + timedelta(days=(7 - first.weekday()) % 7 if first.weekday() >= 5 else 0)
+    assert f"First free time: {weekday:%a} {weekday.day} {weekday:%b %Y}, 7:00 AM" in html
