@@ -21,7 +21,7 @@ db-upgrade: install
 	$(BIN)/flask db upgrade
 
 demo: db-upgrade
-	$(BIN)/flask demo load
+	$(BIN)/flask demo load --refresh
 
 run: demo
 	@echo "labvisit is serving on http://127.0.0.1:$(PORT)/ (sign-in page; API: /api/v1, OpenAPI: /api/openapi.json)"

@@ -22,6 +22,9 @@ def create_app(config_object: object | str | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set in the environment.")
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces each of its plugins at INFO whenever it is imported, which
+    # is every ``flask`` command; its migration lines ("Running upgrade ...") stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from booking import cli, errors, log_privacy, program, web
     from booking.api import register_api

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask users create`` and ``flask demo load``."""
+"""Command-line tools: ``flask users create``, ``flask demo load`` and ``flask demo reset``."""
 
 from __future__ import annotations
 
@@ -47,16 +47,71 @@ def create_user(email, password, role, first_name, last_name, patient_id):
     click.echo(f"created {role} user {user.id}")
 
 
-@demo_cli.command("load")
-@click.option("--seed", default=7, show_default=True)
-@click.option("--patients", default=200, show_default=True)
-@click.option("--centers", default=36, show_default=True)
-def load_demo(seed, patients, centers):
-    """Load the demo metro area (idempotent: does nothing if demo data exists)."""
+def _demo_options(command):
+    for option in reversed(
+        (
+            click.option("--seed", default=7, show_default=True),
+            click.option("--patients", default=200, show_default=True, help="Patients with center visits."),
+            click.option("--centers", default=36, show_default=True),
+            click.option(
+                "--visits-per-day", type=int, default=None, help="Home/office visits per field day (36)."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _load(seed: int, patients: int, centers: int, visits_per_day: int | None) -> None:
     from booking.demo import load_demo_data
 
-    summary = load_demo_data(seed=seed, n_patients=patients, n_centers=centers)
-    click.echo(summary)
+    click.echo(
+        load_demo_data(seed=seed, n_patients=patients, n_centers=centers, visits_per_day=visits_per_day)
+    )
+
+
+def _reset() -> None:
+    """Empty the demo database and commit; a database with real accounts is refused."""
+    from booking.demo import clear_demo_data
+
+    try:
+        clear_demo_data()
+    except RuntimeError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+
+
+@demo_cli.command("load")
+@_demo_options
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Reload the demo when it was loaded on an earlier day (its dates are relative to that day).",
+)
+def load_demo(seed, patients, centers, visits_per_day, refresh):
+    """Load the demo metro area (does nothing if demo data exists, unless --refresh finds it stale)."""
+    from booking.demo import demo_loaded_on, demo_today
+
+    loaded_on = demo_loaded_on()
+    if loaded_on is not None and loaded_on < demo_today():
+        if not refresh:
+            click.echo(
+                f"demo data loaded on {loaded_on}; `flask demo reset` reloads it with dates from today"
+            )
+            return
+        click.echo(f"demo data loaded on {loaded_on} is stale: reloading it with dates from today")
+        _reset()
+    _load(seed, patients, centers, visits_per_day)
+
+
+@demo_cli.command("reset")
+@_demo_options
+@click.confirmation_option(prompt="Delete all data in this database and load the demo again?")
+def reset_demo(seed, patients, centers, visits_per_day):
+    """Delete the demo data (every row; refused if real accounts exist) and load the demo again."""
+    _reset()
+    _load(seed, patients, centers, visits_per_day)
 
 
 def init_app(app: Flask) -> None:

@@ -10,9 +10,12 @@ service, so capacity counters are right.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import zipcodes
+from sqlalchemy import MetaData, text
 
 from booking import schedule
 from booking.auth import hash_password
@@ -162,13 +165,24 @@ def _centers(rng: random.Random, zips: list[dict], count: int) -> list[ServiceCe
 
 
 def _courses(rng: random.Random, today: date) -> list[TreatmentCourse]:
-    """A first course of five days, and for most patients a second one twelve months later."""
-    start = date(2021, 6, 1) + timedelta(days=rng.randint(0, (today - date(2021, 6, 1)).days - 30))
+    """A first course of five days up to four and a half years ago, and for most a second one a year later."""
+    earliest = schedule.add_months(schedule.month_of(today), -54)
+    start = earliest + timedelta(days=rng.randint(0, (today - earliest).days - 30))
     courses = [TreatmentCourse(first_infusion=start, last_infusion=start + timedelta(days=4))]
     second = start + timedelta(days=365)
     if second < today and rng.random() < 0.8:
         courses.append(TreatmentCourse(first_infusion=second, last_infusion=second + timedelta(days=2)))
     return courses
+
+
+def _demo_patient_courses(today: date) -> list[TreatmentCourse]:
+    """The demo login's own history: two courses, the second a year ago, so years of monitoring remain."""
+    first = schedule.add_months(schedule.month_of(today), -25) + timedelta(days=9)
+    second = schedule.add_months(first, 12)
+    return [
+        TreatmentCourse(first_infusion=first, last_infusion=first + timedelta(days=4)),
+        TreatmentCourse(first_infusion=second, last_infusion=second + timedelta(days=2)),
+    ]
 
 
 def _patients(rng: random.Random, zips: list[dict], count: int, today: date) -> list[Patient]:
@@ -191,7 +205,7 @@ def _patients(rng: random.Random, zips: list[dict], count: int, today: date) -> 
             provider_name=f"Dr. {rng.choice(LAST)}",
             provider_address=_address(rng, rng.choice(zips))[0],
             provider_phone=f"212-555-{2000 + i:04d}",
-            courses=_courses(rng, today),
+            courses=_demo_patient_courses(today) if i == 0 else _courses(rng, today),
         )
         if rng.random() < 0.4:
             office, olat, olon = _address(rng, rng.choice(zips))
@@ -201,35 +215,92 @@ def _patients(rng: random.Random, zips: list[dict], count: int, today: date) -> 
     return patients
 
 
-def _past_visits(
-    rng: random.Random, patient: Patient, centers: list[ServiceCenter], today: date
+class PastPlaces:
+    """Places in the centers' past slot grids, so demo history never sits in a full slot or a closed day.
+
+    Seeded from the bookings already stored, so the booking demo and the dispatch
+    demo share the same counts.
+    """
+
+    def __init__(self) -> None:
+        self.taken: Counter[tuple[int, datetime]] = Counter(
+            {
+                (center_id, starts_at): count
+                for center_id, starts_at, count in db.session.execute(
+                    db.select(Booking.service_center_id, Booking.starts_at, db.func.count())
+                    .where(Booking.service_center_id.is_not(None))
+                    .group_by(Booking.service_center_id, Booking.starts_at)
+                )
+            }
+        )
+        self._grids: dict[tuple[int, date], list] = {}
+
+    def _grid(self, center: ServiceCenter, day: date) -> list:
+        from booking.services.availability import center_grid
+
+        key = (center.id, day)
+        if key not in self._grids:
+            self._grids[key] = center_grid(center, day, day)
+        return self._grids[key]
+
+    def take(self, rng: random.Random, centers: list[ServiceCenter], month: date):
+        """A (center, slot) with a free place on an open day of ``month``, or None after a few tries."""
+        for _ in range(12):
+            center = rng.choice(centers)
+            day = month + timedelta(days=rng.randint(0, 27))
+            free = [
+                s
+                for s in self._grid(center, day)
+                if self.taken[(center.id, s.start)] < center.capacity_per_slot
+            ]
+            if free:
+                slot = rng.choice(free)
+                self.taken[(center.id, slot.start)] += 1
+                return center, slot
+        return None
+
+
+def nearest_centers(patient: Patient, centers: list[ServiceCenter], count: int = 3) -> list[ServiceCenter]:
+    """The few centers nearest the patient's home: where a real patient would go."""
+    return sorted(
+        centers,
+        key=lambda c: (c.latitude - patient.home_latitude) ** 2 + (c.longitude - patient.home_longitude) ** 2,
+    )[:count]
+
+
+def past_visits(
+    rng: random.Random, patient: Patient, centers: list[ServiceCenter], places: PastPlaces, today: date
 ) -> list[Booking]:
-    """Completed visits for most past months; about one month in twelve missed."""
+    """Completed visits at a nearby center for most past months; about one month in twelve missed."""
     courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in patient.courses]
     this_month = schedule.month_of(today)
+    nearby = nearest_centers(patient, centers)
     bookings = []
     for entry in schedule.monitoring_months(courses):
         if entry.month >= this_month or rng.random() < 0.08:
             continue
-        center = rng.choice(centers)
-        day = entry.month + timedelta(days=rng.randint(1, 25))
-        starts = datetime.combine(day, time(rng.randint(12, 19), rng.choice((0, 15, 30, 45))), UTC)
+        taken = places.take(rng, nearby, entry.month)
+        if taken is None:
+            continue
+        center, slot = taken
         bookings.append(
             Booking(
-                patient=patient,
+                patient_id=patient.id,
                 kind="service_center",
                 status="delivered",
                 monitoring_month=entry.month,
-                service_center=center,
-                starts_at=starts,
-                ends_at=starts + timedelta(minutes=15),
-                time_zone=TZ,
+                service_center_id=center.id,
+                starts_at=slot.start,
+                ends_at=slot.end,
+                time_zone=center.time_zone,
                 address=center.address,
                 latitude=center.latitude,
                 longitude=center.longitude,
                 events=[
-                    BookingEvent(action="created", to_status="confirmed", at=starts - timedelta(days=7)),
-                    BookingEvent(action="status", from_status="collected", to_status="delivered", at=starts),
+                    BookingEvent(action="created", to_status="confirmed", at=slot.start - timedelta(days=7)),
+                    BookingEvent(
+                        action="status", from_status="collected", to_status="delivered", at=slot.start
+                    ),
                 ],
             )
         )
@@ -312,12 +383,28 @@ def _notification_preferences(
     return rows
 
 
-def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36) -> str:
-    """Create the demo world once; a second call does nothing."""
-    if db.session.scalar(db.select(User.id).where(User.email == f"coordinator@{DEMO_DOMAIN}")):
+def demo_today() -> date:
+    """Today in the demo's metro area: every demo date is relative to it."""
+    return datetime.now(ZoneInfo(TZ)).date()
+
+
+def demo_loaded_on() -> date | None:
+    """The day the demo was loaded (its coordinator account's creation day there), or None."""
+    created = db.session.scalar(db.select(User.created_at).where(User.email == f"coordinator@{DEMO_DOMAIN}"))
+    return created.astimezone(ZoneInfo(TZ)).date() if created else None
+
+
+def load_demo_data(
+    *, seed: int = 7, n_patients: int = 200, n_centers: int = 36, visits_per_day: int | None = None
+) -> str:
+    """Create the demo world once; a second call does nothing.
+
+    ``visits_per_day`` sizes the dispatch demo's field days (its default when None).
+    """
+    if demo_loaded_on() is not None:
         return "demo data already loaded"
     rng = random.Random(seed)
-    today = datetime.now(UTC).date()
+    today = demo_today()
     zips = _nyc_zips()
     centers = _centers(rng, zips, n_centers)
     region = Region(
@@ -346,20 +433,51 @@ def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36)
     db.session.flush()
     # Its own random stream, so the rest of the demo stays what it was.
     db.session.add_all(_notification_preferences(random.Random(seed + 1), patients, users[2], coordinator))
+    places = PastPlaces()
     for patient in patients:
-        db.session.add_all(_past_visits(rng, patient, centers, today))
+        db.session.add_all(past_visits(rng, patient, centers, places, today))
     db.session.flush()
     upcoming = _upcoming_visits(rng, patients, centers, coordinator, today)
     db.session.commit()
-    summary = (
-        f"loaded {len(centers)} service centers, 1 home-visit region, {len(patients)} patients, "
-        f"{upcoming} upcoming bookings; demo logins (password '{DEMO_PASSWORD}'): "
-        f"patient@{DEMO_DOMAIN}, coordinator@{DEMO_DOMAIN}, admin@{DEMO_DOMAIN}"
-    )
     from dispatch.demo import load_dispatch_demo  # technicians, labs and field days
 
-    summary += "\n" + str(load_dispatch_demo(seed=seed))
-    return summary + "\n" + _first_tick()
+    dispatch_summary = load_dispatch_demo(seed=seed, visits_per_day=visits_per_day, places=places)
+    total = db.session.scalar(db.select(db.func.count(Patient.id)))
+    summary = (
+        f"loaded {len(centers)} service centers, 1 home-visit region, {total} patients "
+        f"({len(patients)} with service-center visits, {upcoming} of them booked this month); "
+        f"demo logins (password '{DEMO_PASSWORD}'): "
+        f"patient@{DEMO_DOMAIN}, coordinator@{DEMO_DOMAIN}, admin@{DEMO_DOMAIN}"
+    )
+    return summary + "\n" + dispatch_summary + "\n" + _first_tick()
+
+
+def clear_demo_data() -> None:
+    """Empty every table (the schema and its migration version stay); flushed, not committed.
+
+    Tables are read from the database itself, so rows of every feature go, in
+    foreign-key order. Refuses when an account outside the demo domain exists:
+    this command must never wipe a real database.
+
+    :raise RuntimeError: the database holds accounts that are not the demo's.
+    """
+    others = db.session.scalar(
+        db.select(db.func.count(User.id)).where(User.email.not_like(f"%@{DEMO_DOMAIN}"))
+    )
+    if others:
+        raise RuntimeError(f"the database has {others} accounts outside {DEMO_DOMAIN}: not a demo database")
+    tables = MetaData()
+    tables.reflect(bind=db.session.connection())
+    names = [t.name for t in reversed(tables.sorted_tables) if t.name != "alembic_version"]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        return
+    for name in names:
+        db.session.execute(text(f'DELETE FROM "{name}"'))
+    if "sqlite_sequence" in tables.tables or db.session.scalar(
+        text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")
+    ):
+        db.session.execute(text("DELETE FROM sqlite_sequence"))
 
 
 def _first_tick() -> str:

@@ -9,7 +9,7 @@ on the booking page. Idempotent: a second call does nothing.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import zipcodes
 
@@ -103,12 +103,20 @@ def _technicians(region: Region) -> list[Technician]:
 
 
 def _patient(rng: random.Random, zips: list[dict], today: date) -> Patient:
+    """A patient a few months into monitoring, with a birth date, an e-mail and a provider on file."""
     home, lat, lon = _point(rng, rng.choice(zips))
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    number = rng.randint(1000, 9999)
     patient = Patient(
-        first_name=rng.choice(FIRST),
-        last_name=rng.choice(LAST),
+        first_name=first,
+        last_name=last,
+        date_of_birth=date(rng.randint(1958, 2002), rng.randint(1, 12), rng.randint(1, 28)),
+        email=f"{first}.{last}{number}@example.org".lower(),
         time_zone=TZ,
-        phone=f"555-{rng.randint(1000, 9999)}",
+        phone=f"555-{number}",
+        provider_name=f"Dr. {rng.choice(LAST)}",
+        provider_address=_point(rng, rng.choice(zips))[0],
+        provider_phone=f"718-555-{rng.randint(1000, 9999)}",
         home_address=home,
         home_latitude=lat,
         home_longitude=lon,
@@ -150,8 +158,16 @@ def _book(rng: random.Random, coordinator: User, patient: Patient, region: Regio
     return False
 
 
-def load_dispatch_demo(seed: int = 7) -> str:
-    """Technicians tech1…tech8, two labs, and visits on the next 5 working days; once."""
+def load_dispatch_demo(seed: int = 7, visits_per_day: int | None = None, places=None) -> str:
+    """Technicians tech1…tech8, two labs, and visits on the next 5 working days; once.
+
+    The visits' patients get a history of completed center visits in the months
+    before (``places`` shares the booking demo's slot counts, so no slot is
+    overbooked).
+    """
+    from booking.demo import PastPlaces, demo_today, past_visits
+    from booking.models import ServiceCenter
+
     if db.session.scalar(db.select(User.id).where(User.email == f"tech1@{DEMO_DOMAIN}")):
         return "dispatch demo data already loaded"
     region = db.session.scalar(db.select(Region).order_by(Region.id))
@@ -159,7 +175,10 @@ def load_dispatch_demo(seed: int = 7) -> str:
     if region is None or coordinator is None:
         return "dispatch demo skipped: load the booking demo first (a region and a coordinator)"
     rng = random.Random(seed)
-    today = datetime.now(UTC).date()
+    today = demo_today()
+    per_day = VISITS_PER_DAY if visits_per_day is None else visits_per_day
+    centers = db.session.scalars(db.select(ServiceCenter).order_by(ServiceCenter.id)).all()
+    places = places or PastPlaces()
     db.session.add_all(_technicians(region))
     db.session.add_all(
         Lab(region_id=region.id, name=name, address=address, latitude=lat, longitude=lon, cutoff=cutoff)
@@ -168,9 +187,11 @@ def load_dispatch_demo(seed: int = 7) -> str:
     db.session.flush()
     zips, booked, days = _zips(), 0, _working_days(today + timedelta(days=1), 5, region.service_weekdays)
     for day in days:
-        patients = [_patient(rng, zips, today) for _ in range(VISITS_PER_DAY)]
+        patients = [_patient(rng, zips, today) for _ in range(per_day)]
         db.session.add_all(patients)
         db.session.flush()
+        for patient in patients:
+            db.session.add_all(past_visits(rng, patient, centers, places, today))
         booked += sum(_book(rng, coordinator, p, region, day) for p in patients)
     db.session.commit()
     published = _publish_first_day(region, days[0], seed)

@@ -43,6 +43,40 @@ TEST_LABELS = {
 }
 
 
+# What people call the zones, as US clocks and calendars say it.
+ZONE_NAMES = {
+    "America/New_York": "Eastern Time",
+    "America/Detroit": "Eastern Time",
+    "America/Indiana/Indianapolis": "Eastern Time",
+    "America/Chicago": "Central Time",
+    "America/Denver": "Mountain Time",
+    "America/Boise": "Mountain Time",
+    "America/Phoenix": "Arizona Time",
+    "America/Los_Angeles": "Pacific Time",
+    "America/Anchorage": "Alaska Time",
+    "Pacific/Honolulu": "Hawaii Time",
+    "America/Puerto_Rico": "Atlantic Time",
+    "UTC": "UTC",
+}
+
+
+def zone_name(tz: str) -> str:
+    """'America/New_York' → 'Eastern Time'; a zone without a common name → 'Berlin time'."""
+    return ZONE_NAMES.get(tz) or f"{tz.rsplit('/', 1)[-1].replace('_', ' ')} time"
+
+
+def weekday_in_month(instant: datetime, tz: str) -> str:
+    """'the 2nd Tuesday of each month' for a visit on a second Tuesday (local day in ``tz``)."""
+    day = in_zone(instant, tz).date()
+    nth = ("1st", "2nd", "3rd", "4th", "last")[(day.day - 1) // 7]
+    return f"the {nth} {day:%A} of each month"
+
+
+def birth_date(day: date) -> str:
+    """'17 May 1980': a date of birth, without a weekday."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def in_zone(instant: datetime | str, tz: str) -> datetime:
     """``instant`` (a datetime, or ISO 8601 text with its offset) in the zone ``tz``."""
     if isinstance(instant, str):
@@ -100,6 +134,9 @@ def init_app(app: Flask) -> None:
         when=when,
         month_name=month_name,
         distance=distance,
+        zone_name=zone_name,
+        birth_date=birth_date,
+        weekday_in_month=weekday_in_month,
     )
     app.jinja_env.globals.update(
         window=window,

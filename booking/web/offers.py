@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from booking.geocoding import GeoPoint
 from booking.models import Patient, ServiceCenter
+from booking.schedule import add_months
 from booking.services import availability as av
 from booking.services.places import locate, nearest_service_centers
 from booking.slots import zone_for
@@ -49,6 +50,61 @@ def nearby_centers(patient: Patient, near: str | None) -> list[tuple[ServiceCent
     return nearest_service_centers(search_point(patient, near), radius_km=None, limit=CENTERS_SHOWN)
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def opening_hours(center: ServiceCenter) -> list[str]:
+    """'Mon–Fri 7:00 AM–3:00 PM', 'Sat 8:00 AM–12:00 PM': runs of days with the same hours."""
+    from booking.web.formatting import wall
+
+    by_day = {}
+    for h in center.hours:
+        by_day.setdefault(h.weekday, []).append(f"{wall(h.opens)}–{wall(h.closes)}")
+    lines, run = [], []
+    for day in range(7):
+        if run and by_day.get(day) == by_day.get(run[-1]) and day == run[-1] + 1:
+            run.append(day)
+            continue
+        if run:
+            lines.append((run, by_day[run[0]]))
+        run = [day] if day in by_day else []
+    if run:
+        lines.append((run, by_day[run[0]]))
+    return [
+        f"{WEEKDAYS[r[0]]}{'–' + WEEKDAYS[r[-1]] if len(r) > 1 else ''} {', '.join(times)}"
+        for r, times in lines
+    ]
+
+
+def next_free(center: ServiceCenter, month: date | None) -> av.Opening | None:
+    """The center's first free slot in ``month`` (or the next two weeks), to compare centers at a glance."""
+    first, last = days_of(month, center.time_zone)
+    if first > last:
+        return None
+    return next(iter(av.center_openings(center, first, last)), None)
+
+
+@dataclass(frozen=True)
+class Week:
+    """The selected day's week of an offer, with the nearest day that has free times before and after it."""
+
+    days: list[DayOffer]
+    earlier: DayOffer | None
+    later: DayOffer | None
+
+
+def week_of(offer: Offer) -> Week:
+    """The days with free times in the selected day's week (Monday to Sunday), for a short strip on a phone."""
+    if offer.selected is None:
+        return Week([], None, None)
+    monday = offer.selected.day - timedelta(days=offer.selected.day.weekday())
+    sunday = monday + timedelta(days=6)
+    days = [d for d in offer.days if monday <= d.day <= sunday]
+    earlier = next((d for d in reversed(offer.days) if d.day < monday), None)
+    later = next((d for d in offer.days if d.day > sunday), None)
+    return Week(days, earlier, later)
+
+
 def _group(openings: list[av.Opening], tz: str) -> list[DayOffer]:
     zone = zone_for(tz)
     days: OrderedDict[date, list[av.Opening]] = OrderedDict()
@@ -67,22 +123,50 @@ def today_at(tz: str) -> date:
     return av.now_utc().astimezone(zone_for(tz)).date()
 
 
-def center_offer(patient: Patient, center: ServiceCenter, wanted: date | None) -> Offer:
-    """Free slots at ``center`` over the next two weeks."""
-    first = today_at(center.time_zone)
-    openings = av.center_openings(center, first, first + timedelta(days=DAYS_SHOWN - 1))
+def days_of(month: date | None, tz: str) -> tuple[date, date]:
+    """The days to offer: the rest of ``month`` (from tomorrow's first free time on), or the next two weeks."""
+    today = today_at(tz)
+    if month is None:
+        return today, today + timedelta(days=DAYS_SHOWN - 1)
+    return max(today, month), add_months(month, 1) - timedelta(days=1)
+
+
+def center_offer(
+    patient: Patient, center: ServiceCenter, wanted: date | None, month: date | None = None
+) -> Offer:
+    """Free slots at ``center`` in ``month`` (or over the next two weeks)."""
+    first, last = days_of(month, center.time_zone)
+    openings = av.center_openings(center, first, last) if first <= last else []
     return _offer(openings, patient.time_zone, center.time_zone, wanted)
 
 
-def mobile_offer(patient: Patient, kind: str, wanted: date | None) -> tuple[Offer, av.Site]:
-    """Arrival windows at the patient's home or office over the next two weeks.
+def mobile_offer(
+    patient: Patient, kind: str, wanted: date | None, month: date | None = None
+) -> tuple[Offer, av.Site]:
+    """Arrival windows at the patient's home or office in ``month`` (or over the next two weeks).
 
     :raise Unprocessable: (422) no such address, or outside every home-visit region.
     """
     site = av.visit_site(patient, kind)
-    first = today_at(site.region.time_zone)
-    openings = av.site_openings(site, first, first + timedelta(days=DAYS_SHOWN - 1))
+    first, last = days_of(month, site.region.time_zone)
+    openings = av.site_openings(site, first, last) if first <= last else []
     return _offer(openings, patient.time_zone, site.region.time_zone, wanted), site
+
+
+def parse_month(text: str | None) -> date | None:
+    """'2027-01' → 1 Jan 2027, or None (missing or malformed)."""
+    try:
+        return date.fromisoformat(f"{text}-01") if text and len(text) == 7 else None
+    except ValueError:
+        return None
+
+
+def by_part_of_day(openings: list[av.Opening], tz: str) -> list[tuple[str, list[av.Opening]]]:
+    """Openings split into morning (before noon, local time) and afternoon, leaving out an empty part."""
+    zone = zone_for(tz)
+    morning = [o for o in openings if o.slot.start.astimezone(zone).hour < 12]
+    afternoon = [o for o in openings if o.slot.start.astimezone(zone).hour >= 12]
+    return [(name, part) for name, part in (("Morning", morning), ("Afternoon", afternoon)) if part]
 
 
 def parse_day(text: str | None) -> date | None:

@@ -8,17 +8,21 @@ for anyone else's, exactly as the API does).
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from booking.errors import DomainError, Unprocessable
 from booking.extensions import db
 from booking.models import Booking, Patient, Role
+from booking.patient_calendar import feed_token, patient_of_token, visits_calendar
 from booking.services import availability as av
 from booking.services.bookings import change_status, create_booking, reschedule_booking, visible_booking
 from booking.services.monitoring import patient_schedule
 from booking.services.patients import visible_patient
+from booking.services.repeat import MAX_MONTHS_AHEAD, book_same_time_ahead
 from booking.slots import zone_for
+from booking.specimens import preparation
 from booking.states import is_open
 from booking.web import offers, visit_day
 from booking.web.access import login_required, web_user
@@ -48,47 +52,175 @@ def _policy() -> dict[str, int]:
 # --- the schedule --------------------------------------------------------------------
 
 
+HISTORY_SHOWN = 6
+
+
+def directions_url(address: str) -> str:
+    """A Google Maps directions link to ``address`` (the maps app starts from where the phone is)."""
+    return "https://www.google.com/maps/dir/?" + urlencode({"api": "1", "destination": address})
+
+
+def cost_of(visit: Booking | None) -> str:
+    """What the visit costs the patient, in words."""
+    if visit is not None and visit.kind == "provider":
+        copay = "Your provider's office may charge a co-pay for the visit"
+        phone = f" (ask {visit.patient.provider_name} at {visit.patient.provider_phone})"
+        return f"The lab work is free. {copay}{phone if visit.patient.provider_phone else ''}."
+    return "Nothing: the lab work and the visit are covered by the monitoring program."
+
+
+def visit_card(visit: Booking, tests: list[str]) -> dict:
+    """Everything the patient needs for one visit: where, directions, cost, how to prepare, calendar."""
+    center = visit.service_center
+    return {
+        "booking": visit,
+        "center": center,
+        "directions_url": directions_url(visit.address) if visit.kind == "service_center" else None,
+        "cost": cost_of(visit),
+        "preparation": preparation(tests, visit.kind),
+        "ics_url": url_for("web.patient.visit_ics", booking_id=visit.id),
+    }
+
+
+def feed_url(patient: Patient) -> str:
+    token = feed_token(current_app.config["SECRET_KEY"], patient.id)
+    return url_for("web.patient.calendar_feed", token=token, _external=True)
+
+
 @bp.get("/patients/<int:patient_id>")
 @login_required(*PEOPLE)
 def overview(patient_id: int):
-    """The monitoring schedule at a glance and the patient's visits."""
+    """The monitoring schedule at a glance: this month in full, progress, the months to the end, all visits."""
     patient = visible_patient(web_user(), patient_id)
     schedule = patient_schedule(patient)
     months = schedule["months"]
     current = schedule["current_month"]
     this_month = next((m for m in months if m["month"] == current), None)
-    ahead = [m for m in months if m["month"] > current][:MONTHS_AHEAD]
+    ahead = [m for m in months if m["month"] > current]
     skin = next((m for m in months if m["month"] >= current and m["skin_check_due"]), None)
     overdue = [m for m in months if m["status"] == "overdue"]
     bookings = db.session.scalars(
         db.select(Booking).where(Booking.patient_id == patient.id).order_by(Booking.starts_at.desc())
     ).all()
+    by_id = {b.id: b for b in bookings}
     upcoming = sorted((b for b in bookings if is_open(b.status)), key=lambda b: b.starts_at)
-    past = [b for b in bookings if not is_open(b.status)][:6]
+    past = [b for b in bookings if not is_open(b.status)]
     today_visits = [visit_day.details(b, patient.time_zone) for b in upcoming]
+    this_visit = by_id.get(this_month["booking_id"]) if this_month else None
     return render_template(
         "patient/overview.html",
         patient=patient,
         this_month=this_month,
+        this_card=visit_card(this_visit, this_month["tests"])
+        if this_visit and is_open(this_visit.status)
+        else None,
+        progress={"number": this_month["index"] + 1, "of": len(months)} if this_month else None,
+        last_month=schedule["last_month"],
         ahead=ahead,
+        ahead_shown=MONTHS_AHEAD,
         skin=skin,
         overdue=overdue,
         upcoming=upcoming,
         past=past,
-        bookings_by_id={b.id: b for b in bookings},
+        history_shown=HISTORY_SHOWN,
+        bookings_by_id=by_id,
         visit_days=[v for v in today_visits if v is not None],
         has_schedule=bool(months),
+        feed_url=feed_url(patient),
     )
+
+
+@bp.get("/bookings/<int:booking_id>/visit.ics")
+@login_required(*PEOPLE)
+def visit_ics(booking_id: int):
+    """One visit as an .ics file to add to a calendar."""
+    visit = visible_booking(web_user(), booking_id)
+    body = visits_calendar([(visit, _event_text(visit))], name="Lab visit")
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="lab-visit-{visit.monitoring_month:%Y-%m}.ics"'
+        },
+    )
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """A patient's personal feed of open visits, for calendar apps (no sign-in: the token is the key).
+
+    :raise 404: a forged or garbled token, or a patient no longer on file.
+    """
+    patient_id = patient_of_token(current_app.config["SECRET_KEY"], token)
+    patient = db.session.get(Patient, patient_id) if patient_id is not None else None
+    if patient is None:
+        abort(404)
+    visits = db.session.scalars(
+        db.select(Booking).where(Booking.patient_id == patient.id).order_by(Booking.starts_at)
+    ).all()
+    body = visits_calendar([(v, _event_text(v)) for v in visits if is_open(v.status)])
+    return Response(body, mimetype="text/calendar")
+
+
+def _month_tests(visit: Booking) -> list[str]:
+    """The tests due in the visit's monitoring month."""
+    label = f"{visit.monitoring_month:%Y-%m}"
+    entry = next((m for m in patient_schedule(visit.patient)["months"] if m["month"] == label), None)
+    return entry["tests"] if entry else []
+
+
+def _event_text(visit: Booking) -> str:
+    """The calendar event's description: cost and preparation, nothing that names the patient."""
+    steps = preparation(_month_tests(visit), visit.kind)
+    return "\n".join([f"Cost: {cost_of(visit)}", "How to prepare:", *(f"- {s}" for s in steps)])
 
 
 # --- booking a visit -----------------------------------------------------------------
 
 
+MONTHS_OFFERED = 6
+
+
+def bookable_months(patient: Patient) -> dict:
+    """The months a new visit can be for: this month on, with the visit already holding each one.
+
+    ``open``: months with nothing booked or done yet (the first few, for a month menu).
+    """
+    schedule = patient_schedule(patient)
+    months = [m for m in schedule["months"] if m["month"] >= schedule["current_month"]]
+    return {
+        "all": months,
+        "open": [m for m in months if m["status"] == "upcoming"][:MONTHS_OFFERED],
+        "current": schedule["current_month"],
+    }
+
+
+def _target(patient: Patient, requested: str | None) -> dict:
+    """Which month the booking flow is for, before any step: the asked-for month, else this month.
+
+    When that month already has a visit, say so at once with the visit and the
+    next free month instead of failing four steps later.
+    """
+    months = bookable_months(patient)
+    wanted = next((m for m in months["all"] if m["month"] == requested), None)
+    wanted = wanted or (months["all"][0] if months["all"] else None)
+    taken = db.session.get(Booking, wanted["booking_id"]) if wanted and wanted["booking_id"] else None
+    later = [m for m in months["open"] if wanted and m["month"] > wanted["month"]]
+    return {
+        "wanted": wanted,
+        "taken": taken,
+        "month": later[0] if taken and later else (None if taken else wanted),
+        "open": months["open"],
+    }
+
+
 @bp.get("/patients/<int:patient_id>/book")
 @login_required(*PEOPLE)
 def choose_kind(patient_id: int):
+    """Where the visit happens, for a month known up front (``?month=YYYY-MM``; default this month)."""
     patient = visible_patient(web_user(), patient_id)
-    return render_template("patient/choose_kind.html", patient=patient, notice=av.PROVIDER_NOTICE)
+    target = _target(patient, request.args.get("month"))
+    return render_template("patient/choose_kind.html", patient=patient, notice=av.PROVIDER_NOTICE, **target)
 
 
 def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
@@ -97,6 +229,9 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         return redirect(url_for("web.patient.choose_kind", patient_id=patient.id))
     near = request.args.get("near", "").strip()
     wanted = offers.parse_day(request.args.get("day"))
+    # A move stays in the visit's own monitoring month; a new visit is for the month asked for.
+    month_text = request.args.get("month") if booking is None else f"{booking.monitoring_month:%Y-%m}"
+    month = offers.parse_month(month_text)
     center_id = request.args.get("center", type=int)
     if booking is not None and kind == "service_center" and center_id is None and not near:
         center_id = booking.service_center_id
@@ -108,7 +243,7 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         confirm_url = url_for("web.patient.reschedule_confirm", booking_id=booking.id)
 
     def picker_url(**changes):
-        args = {"near": near or None, "center": center_id, **changes}
+        args = {"near": near or None, "center": center_id, "month": month_text if month else None, **changes}
         return url_for(**base, **{k: v for k, v in args.items() if v is not None})
 
     context = {
@@ -125,15 +260,22 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         "confirm_url": confirm_url,
         "notice": av.PROVIDER_NOTICE,
         "policy": _policy(),
+        "month": month,
+        "months_open": bookable_months(patient)["open"] if booking is None else [],
+        "by_part_of_day": offers.by_part_of_day,
+        "week_of": offers.week_of,
+        "opening_hours": offers.opening_hours,
+        "next_free": lambda c: offers.next_free(c, month),
+        "provider": None,
     }
     try:
         if kind == "service_center":
             context["centers"] = offers.nearby_centers(patient, near)
             if center_id is not None:
                 center = av.active_center(center_id)
-                context.update(center=center, offer=offers.center_offer(patient, center, wanted))
+                context.update(center=center, offer=offers.center_offer(patient, center, wanted, month))
         elif kind in ("home", "office"):
-            offer, site = offers.mobile_offer(patient, kind, wanted)
+            offer, site = offers.mobile_offer(patient, kind, wanted, month)
             context.update(offer=offer, site=site)
         else:
             context["provider"] = av.provider_of(patient)
@@ -275,8 +417,18 @@ def create(patient_id: int):
     except DomainError as exc:
         db.session.rollback()
         return _create_failed(patient, kind, exc)
-    flash("Your visit is booked." if user.role == Role.PATIENT else "The visit is booked.", "success")
+    flash(_created_message(user, booking), "success")
     return redirect(url_for("web.patient.booking", booking_id=booking.id))
+
+
+def _created_message(user, visit: Booking) -> str:
+    """'booked' for the visits we book; 'requested' for a provider visit, which the provider's office confirms."""
+    who = "Your" if user.role == Role.PATIENT else "The"
+    if visit.kind != "provider":
+        return f"{who} visit is booked."
+    patient = visit.patient
+    phone = f" ({patient.provider_phone})" if patient.provider_phone else ""
+    return f"{who} provider visit is requested: please confirm the time with {patient.provider_name}{phone}."
 
 
 def _provider_form(patient: Patient, booking: Booking | None, exc: DomainError):
@@ -322,6 +474,8 @@ def _booking_page(visit: Booking, errors: dict | None = None, status: int = 200,
         errors=errors or {},
         day=visit_day.details(visit, visit.patient.time_zone),
         notice=av.PROVIDER_NOTICE,
+        card=visit_card(visit, _month_tests(visit)),
+        repeat_months=range(1, MAX_MONTHS_AHEAD + 1),
         reason=reason,
     ), status
 
@@ -386,6 +540,30 @@ def reschedule_save(booking_id: int):
         return redirect(url_for("web.patient.booking", booking_id=booking_id))
     flash("The visit is moved.", "success")
     return redirect(url_for("web.patient.booking", booking_id=visit.id))
+
+
+@bp.post("/bookings/<int:booking_id>/repeat")
+@login_required(*PEOPLE)
+def repeat(booking_id: int):
+    """Book the same weekday and time in the next months, each month checked by the booking rules."""
+    user = web_user()
+    visit = visible_booking(user, booking_id)
+    months = request.form.get("months", type=int) or 0
+    try:
+        outcomes = book_same_time_ahead(user, visit, months)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+        return redirect(url_for("web.patient.booking", booking_id=booking_id))
+    booked = [o for o in outcomes if o.booking is not None]
+    if booked:
+        names = ", ".join(f"{o.month:%B %Y}" for o in booked)
+        flash(f"Booked at the same time in {names}.", "success")
+    for o in outcomes:
+        if o.booking is None:
+            flash(f"{o.month:%B %Y} is not booked: {o.reason}", "error")
+    return redirect(url_for("web.patient.booking", booking_id=booking_id))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

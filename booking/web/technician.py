@@ -7,19 +7,24 @@ a 404 (``dispatch.progress.report_progress`` checks it), as in the API.
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
+from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+from booking import schedule
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.models import Booking, Role
 from booking.services import availability as av
 from booking.slots import zone_for
+from booking.specimens import containers_for, order_number
 from booking.web.access import login_required, web_user
 
 bp = Blueprint("technician", __name__, url_prefix="/technician")
 
 REPORTS = {"en_route": "On my way", "arrived": "Arrived", "collected": "Collected", "no_show": "No-show"}
+OPEN_AT_STOP = ("confirmed", "assigned", "en_route", "arrived")
 
 
 def _me():
@@ -34,7 +39,53 @@ def _route(tech, day: date) -> dict:
     from dispatch.views import route_view
 
     plan = plan_for(tech.region, day)
-    return route_view(tech, plan, version(plan, plan.published_number) if plan else None, day)
+    route = route_view(tech, plan, version(plan, plan.published_number) if plan else None, day)
+    for stop in route["stops"]:
+        stop.update(_labels(db.session.get(Booking, stop["booking_id"])))
+    route["navigate_url"] = navigate_url(route)
+    return route
+
+
+def _month_tests(visit: Booking) -> tuple[str, ...]:
+    courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in visit.patient.courses]
+    month = next((m for m in schedule.monitoring_months(courses) if m.month == visit.monitoring_month), None)
+    return month.tests if month else schedule.MONTHLY_TESTS
+
+
+def _labels(visit: Booking) -> dict:
+    """What the specimen labels need: two identifiers (full name, date of birth), the order number, the tubes.
+
+    Only on the technician's own published stops; the route API keeps the
+    shorter identity.
+    """
+    patient = visit.patient
+    return {
+        "full_name": f"{patient.first_name} {patient.last_name}",
+        "date_of_birth": patient.date_of_birth,
+        "order_number": order_number(visit.id),
+        "containers": containers_for(_month_tests(visit)),
+    }
+
+
+def navigate_url(route: dict) -> str | None:
+    """One Google Maps directions link through the stops still to do, ending at the lab (nothing fetched).
+
+    The origin is left out, so the maps app starts from where the phone is.
+    Google takes at most nine waypoints in a link; a longer day ends at the ninth
+    stop's neighbour and the rest follow from the stop links.
+    """
+    todo = [s for s in route["stops"] if s["status"] in OPEN_AT_STOP]
+    if not todo:
+        return None
+    points = [f"{s['latitude']},{s['longitude']}" for s in todo]
+    if route.get("lab_drop"):
+        destination, waypoints = route["lab_drop"]["address"], points[:9]
+    else:
+        destination, waypoints = points[-1], points[:-1][:9]
+    args = {"api": "1", "destination": destination, "travelmode": "driving"}
+    if waypoints:
+        args["waypoints"] = "|".join(waypoints)
+    return "https://www.google.com/maps/dir/?" + urlencode(args)
 
 
 def _today(tech) -> date:
@@ -88,6 +139,32 @@ def route():
     tech = _me()
     day = _parse_day(request.args.get("date")) or (_today(tech) if tech else av.now_utc().date())
     return _render(tech, day)
+
+
+@bp.get("/map.svg")
+@login_required(Role.TECHNICIAN)
+def route_map():
+    """The day's own stops in order on one drawing (``?date=``), as the coordinators' plan map draws them.
+
+    :raise 404: no published route with stops for the technician on that day.
+    """
+    from dispatch.plans import plan_for, version
+    from dispatch.routemap import plan_svg
+
+    tech = _me()
+    day = _parse_day(request.args.get("date")) or (_today(tech) if tech else None)
+    plan = plan_for(tech.region, day) if tech and day else None
+    published = version(plan, plan.published_number) if plan and plan.published_number else None
+    mine = [s for s in published.stops if s.technician_id == tech.id] if published else []
+    if not mine:
+        abort(404)
+    own = SimpleNamespace(
+        number=published.number,
+        stops=mine,
+        routes=[r for r in published.routes if r.technician_id == tech.id],
+        unassigned=[],
+    )
+    return Response(plan_svg(plan, own), mimetype="image/svg+xml")
 
 
 def _visit_day(tech, booking_id: int) -> date:

@@ -24,9 +24,9 @@ def test_technician_works_through_the_route_on_a_phone(field_day, visit):
     page.get_by_role("link", name="Next day").click()  # the plan is tomorrow's, so the test runs at any hour
     stops = page.locator("ol.stops > li")
     expect(stops).to_have_count(3)
-    expect(stops.nth(0)).to_contain_text("Ann V.")
+    expect(stops.nth(0)).to_contain_text("Ann Visitor")
     expect(stops.nth(0)).to_contain_text("Ring twice")
-    expect(stops.nth(0)).to_contain_text("Urine: urinalysis with cell counts")
+    expect(stops.nth(0)).to_contain_text("urinalysis with cell counts")
     expect(stops.nth(0).get_by_role("link", name="Open in maps app for stop 1")).to_have_attribute(
         "href", re.compile(r"^geo:")
     )

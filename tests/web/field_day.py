@@ -92,6 +92,7 @@ class FieldDay:
             patient = Patient(
                 first_name=first_name,
                 last_name="Visitor",
+                date_of_birth=date(1980, 5, 17),
                 time_zone=TZ,
                 phone="555-0100",
                 home_address=f"{100 + place} W {20 + place}th St, New York, NY",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -34,8 +34,8 @@ def test_route_lists_stops_with_windows_collect_and_lab_drop(field_day, pages):
     pages.sign_in(tess)
     html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
     assert html.count('class="stop stop-assigned"') == 3
-    assert html.index("P0 V.") < html.index("P1 V.") < html.index("P2 V.")
-    assert "Ring twice" in html and "Urine: urinalysis with cell counts" in html
+    assert html.index("P0 Visitor") < html.index("P1 Visitor") < html.index("P2 Visitor")
+    assert "Ring twice" in html and "urinalysis with cell counts" in html
     assert 'href="geo:' in html and "Lab drop-off" in html and "Central Lab" in html
     assert "Arrive by <strong>5:30 PM</strong>" in html
 
@@ -141,3 +141,53 @@ def test_an_early_technician_reads_arrive_then_wait_until_the_window(field_day, 
     assert "wait until 11:00 AM" in html
     assert "Reported</dt><dd>Collected at 9:00 AM" in html
     assert "Undo “Collected” for stop 1" in html
+
+
+def test_each_stop_shows_two_identifiers_and_an_order_number(field_day, pages):
+    """Each stop names the patient in full with their date of birth, and the visit's order number for labels."""
+    _, tess, bookings = _published_day(field_day)
+    pages.sign_in(tess)
+    html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
+    assert "P0 Visitor" in html and "17 May 1980" in html
+    for booking_id in bookings:
+        assert f"LV-{booking_id:07d}" in html
+
+
+def test_each_stop_lists_the_tubes_to_draw_for_the_month(field_day, pages):
+    """'Draw' lists containers, not tests: lavender EDTA for the blood count, gold SST for serum, a urine cup."""
+    _, tess, _ = _published_day(field_day)
+    pages.sign_in(tess)
+    html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
+    assert html.count("<strong>Lavender-top EDTA tube</strong>: complete blood count with differential") == 3
+    assert "<strong>Gold-top SST (serum separator) tube</strong>: serum creatinine" in html
+    assert "<strong>Urine specimen cup (clean-catch midstream)</strong>: urinalysis with cell counts" in html
+
+
+def test_the_route_has_an_overview_map_and_one_navigate_link(field_day, pages):
+    """An SVG map of the technician's own stops, and a Google Maps link through every open stop to the lab."""
+    from urllib.parse import parse_qs, urlsplit
+
+    _, tess, _ = _published_day(field_day)
+    field_day.technician("Otto")
+    pages.sign_in(tess)
+    html = pages.get(f"/technician?date={field_day.day}").get_data(as_text=True)
+    assert f'src="/technician/map.svg?date={field_day.day}"' in html and "Map of your 3 stops" in html
+    svg = pages.get(f"/technician/map.svg?date={field_day.day}")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert svg.get_data(as_text=True).count('class="route"') == 1
+    href = html[html.index('href="https://www.google.com/maps/dir/') :].split('"')[1].replace("&amp;", "&")
+    args = parse_qs(urlsplit(href).query)
+    assert args["api"] == ["1"] and args["destination"] and "origin" not in args
+    assert len(args["waypoints"][0].split("|")) == 3
+    next_day = field_day.day + timedelta(days=1)
+    assert pages.get(f"/technician/map.svg?date={next_day}").status_code == 404
+
+
+def test_containers_group_tests_that_share_a_tube():
+    """Creatinine and thyroid function share one gold-top tube, drawn before the EDTA tube; urine last."""
+    from booking.schedule import MONTHLY_TESTS, THYROID_TEST
+    from booking.specimens import containers_for
+
+    containers = containers_for(MONTHLY_TESTS + (THYROID_TEST,))
+    assert [c.name.split()[0] for c in containers] == ["Gold-top", "Lavender-top", "Urine"]
+    assert containers[0].tests == ("serum_creatinine", "thyroid_function")
