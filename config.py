@@ -62,6 +62,14 @@ class Config:
     OUTBOX_RETRY_BASE_SECONDS = _int_env("OUTBOX_RETRY_BASE_SECONDS", 60)
     # How long a worker holds a claimed message before another may take it over.
     OUTBOX_LEASE_SECONDS = _int_env("OUTBOX_LEASE_SECONDS", 120)
+    # Where the site is served, for links in messages (e.g. https://labvisit.example.org).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+
+    # Outreach: a due month with nothing booked goes on the nurses' worklist this many days before
+    # it ends. The symptom check-in's questions: a JSON file (see
+    # booking/program/data/checkin_questions.json), validated at start-up; empty for the default.
+    OUTREACH_DUE_SOON_DAYS = _int_env("OUTREACH_DUE_SOON_DAYS", 7)
+    CHECKIN_QUESTIONS_FILE = os.environ.get("CHECKIN_QUESTIONS_FILE", "")
 
     # OpenAPI (flask-smorest).
     API_TITLE = "labvisit"

@@ -9,6 +9,20 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from booking.program import cli, models  # noqa: F401  (models: registered with the metadata)
+    from booking.extensions import api
+    from booking.program import (  # noqa: F401  (models: registered with the metadata; jobs: with the scheduler)
+        checkin_questions,
+        checkins,
+        cli,
+        models,
+        outreach,
+        outreach_api,
+        outreach_models,
+        skin_checks,
+    )
 
     cli.init_app(app)
+    # A broken question file stops the app here, not on a patient's screen.
+    app.extensions["checkin_questions"] = checkin_questions.load(app.config.get("CHECKIN_QUESTIONS_FILE"))
+    api.register_blueprint(outreach_api.outreach_blp)
+    api.register_blueprint(outreach_api.checkin_blp)

@@ -20,6 +20,7 @@ from booking.auth import is_staff
 from booking.errors import Conflict, NotFound, Unprocessable
 from booking.extensions import db
 from booking.models import INACTIVE_STATUSES, Booking, BookingEvent, Patient, User
+from booking.program import outreach
 from booking.services import availability as av
 from booking.services import capacity
 from booking.services.monitoring import month_label
@@ -207,6 +208,7 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
     )
     db.session.add(booking)
     flush_or_conflict(month)
+    outreach.on_booked(booking, actor)
     return booking
 
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from booking.errors import DomainError
 from booking.extensions import db
+from booking.program import outreach_pages
 from booking.web import access, board, coordinator, patient, technician
 
 log = logging.getLogger(__name__)
@@ -78,5 +79,5 @@ def _http_error(exc: HTTPException):
 for _code in (400, 403, 404, 405, 409, 422, 429):
     web.register_error_handler(_code, _http_error)
 
-for _child in (access.bp, patient.bp, technician.bp, coordinator.bp, board.bp):
+for _child in (access.bp, patient.bp, technician.bp, coordinator.bp, board.bp, outreach_pages.bp):
     web.register_blueprint(_child)
