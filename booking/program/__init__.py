@@ -21,8 +21,8 @@ def init_app(app: Flask) -> None:
         skin_checks,
     )
 
-    cli.init_app(app)
-    # A broken question file stops the app here, not on a patient's screen.
+    # A broken question file stops the app here, before anything else is set up, not on a patient's screen.
     app.extensions["checkin_questions"] = checkin_questions.load(app.config.get("CHECKIN_QUESTIONS_FILE"))
+    cli.init_app(app)
     api.register_blueprint(outreach_api.outreach_blp)
     api.register_blueprint(outreach_api.checkin_blp)
