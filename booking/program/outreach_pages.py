@@ -152,6 +152,7 @@ def _checkin_form(patient, errors=None, answers=None, status=200):
         "program/checkin.html",
         patient=patient,
         questions=[(q.id, q.text_in(language)) for q in checkins.question_set().questions],
+        language=language,
         answered=checkins.checked_in_this_month(patient, now_utc()),
         errors=errors or {},
         answers=answers or {},
@@ -189,10 +190,12 @@ def checkin_result(patient_id: int, checkin_id: int):
     """One check-in: the advice first (call now, or 911), then the answers."""
     patient = visible_patient(web_user(), patient_id)
     entry = checkins.visible_checkin(patient, checkin_id)
+    language = checkins.language_of(patient)
     return render_template(
         "program/checkin_result.html",
         patient=patient,
-        checkin=checkins.checkin_view(entry, patient, checkins.language_of(patient)),
+        checkin=checkins.checkin_view(entry, patient, language),
+        language=language,
     )
 
 
