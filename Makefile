@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_slots.py
 	$(BIN)/python benchmarks/bench_booking.py
+	$(BIN)/python benchmarks/bench_worklist.py
 	$(BIN)/python benchmarks/bench_insertion.py --with-db
 	$(BIN)/python benchmarks/bench_dispatch_day.py --time-limit 30
 	$(BIN)/python -m dispatch.bench compare

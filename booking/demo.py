@@ -27,6 +27,7 @@ from booking.models import (
     TreatmentCourse,
     User,
 )
+from booking.program import outreach
 
 DEMO_PASSWORD = "demo-password"
 DEMO_DOMAIN = "demo.labvisit.test"
@@ -308,6 +309,8 @@ def load_demo_data(*, seed: int = 7, n_patients: int = 200, n_centers: int = 36)
         db.session.add_all(_past_visits(rng, patient, centers, today))
     db.session.flush()
     upcoming = _upcoming_visits(rng, patients, centers, coordinator, today)
+    # The nurses' worklist starts with the demo's overdue patients, as the periodic job would list them.
+    outreach.escalate(datetime.now(UTC))
     db.session.commit()
     summary = (
         f"loaded {len(centers)} service centers, 1 home-visit region, {len(patients)} patients, "

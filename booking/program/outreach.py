@@ -462,18 +462,6 @@ def _row(today: date, item: Item, first, last, dob, phone, language, region_name
     }
 
 
-def attempts_of(patient_id: int, limit: int = 50) -> list[ContactAttempt]:
-    """The patient's latest contact attempts, newest first."""
-    return list(
-        db.session.scalars(
-            select(ContactAttempt)
-            .where(ContactAttempt.patient_id == patient_id)
-            .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def attempts_query(patient_id: int):
     return (
         select(ContactAttempt)
