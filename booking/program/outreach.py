@@ -296,8 +296,9 @@ def escalate(at: datetime) -> int:
     table = Item.__table__
     now = utcnow()
     # One executemany each; the WHERE repeats the month check, so a racing run changes nothing twice.
+    raised = 0
     if overdue_rows:
-        db.session.execute(
+        raised += db.session.execute(
             table.update()
             .where(
                 table.c.patient_id == bindparam("pid"),
@@ -310,9 +311,9 @@ def escalate(at: datetime) -> int:
                 updated_at=now,
             ),
             overdue_rows,
-        )
+        ).rowcount
     if due_rows:
-        db.session.execute(
+        raised += db.session.execute(
             table.update()
             .where(
                 table.c.patient_id == bindparam("pid"),
@@ -320,8 +321,8 @@ def escalate(at: datetime) -> int:
             )
             .values(due_month=bindparam("month"), due_escalated=bindparam("month"), updated_at=now),
             due_rows,
-        )
-    return len(overdue_rows) + len(due_rows)
+        ).rowcount
+    return raised
 
 
 def _not_yet(escalated: date | None, month: date) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -328,3 +329,29 @@ def test_no_patient_names_reach_the_logs(app, world, client, nurse, caplog):
     with app.app_context():
         name = db.session.get(Patient, pid).last_name
     assert name not in caplog.text
+
+
+def test_two_escalation_runs_at_once_raise_each_reason_once(app, world, client, nurse):
+    """Two job runs racing (separate connections) raise each patient's month once between them."""
+    pids = [world.patient() for _ in range(4)]
+    for pid in pids:
+        completed_visit(app, pid, date(2026, 9, 1))
+    start = threading.Barrier(2)
+    counts: list[int] = []
+
+    def run() -> None:
+        with app.app_context():
+            start.wait()
+            counts.append(outreach.escalate(DEC_15))
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(counts) == 4 and len(counts) == 2
+    rows = worklist(client, nurse).json
+    assert sorted(ids_ := [r["patient_id"] for r in rows]) == sorted(pids) and len(ids_) == 4
+    assert {r["overdue_months"] for r in rows} == {2}
