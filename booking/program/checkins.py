@@ -17,7 +17,7 @@ from booking import schedule
 from booking.errors import NotFound, Unprocessable
 from booking.extensions import db
 from booking.models import Patient, User
-from booking.program import outbox, outreach, preferences, roster
+from booking.program import once, outbox, outreach, preferences, roster
 from booking.program.checkin_questions import QuestionSet
 from booking.program.links import page_link
 from booking.program.models import Channel, MessageType, OutboxMessage
@@ -79,8 +79,12 @@ def _answers_in_order(questions: QuestionSet, answers: list[dict]) -> list[dict]
     return [{"id": q.id, "answer": given[q.id]} for q in questions.questions]
 
 
-def submit(actor: User, patient: Patient, answers: list[dict], now: datetime) -> SymptomCheckin:
+def submit(
+    actor: User, patient: Patient, answers: list[dict], now: datetime, request_key: str | None = None
+) -> SymptomCheckin:
     """Record a check-in; a red-flag answer raises an urgent worklist item and an audit event.
+
+    A repeat of the same ``request_key`` by the same user returns the first check-in.
 
     :raise Unprocessable: (422) answers do not match the question set.
     """
@@ -102,9 +106,8 @@ def submit(actor: User, patient: Patient, answers: list[dict], now: datetime) ->
         red_flags=flagged,
         severity=str(severity),
     )
-    db.session.add(checkin)
-    db.session.flush()
-    if flagged:
+    checkin, is_new = once.add_once(checkin, SymptomCheckin.submitted_by_id, actor.id, request_key)
+    if flagged and is_new:
         db.session.add(
             ProgramEvent(
                 patient_id=patient.id,

@@ -29,7 +29,7 @@ from booking.db_types import utcnow
 from booking.extensions import db
 from booking.models import Booking, Patient, Region, User
 from booking.nearest import CANDIDATE_MARGIN, CANDIDATE_SLACK_KM, PlaceIndex
-from booking.program import roster
+from booking.program import once, roster
 from booking.program.models import NotificationPreference
 from booking.program.outreach_models import (
     SETTLES_THE_MONTH,
@@ -169,12 +169,13 @@ def on_booked(booking: Booking, actor: User) -> None:
         _record_contact(booking.patient_id, now, Outcome.BOOKED, None)
 
 
-def log_attempt(actor: User, patient: Patient, data: dict) -> ContactAttempt:
+def log_attempt(actor: User, patient: Patient, data: dict, request_key: str | None = None) -> ContactAttempt:
     """Record a contact attempt and apply what its outcome settles.
 
     Reached, declined or booked: an open red flag is acknowledged (the patient
     was spoken to). Declined or booked: the month needs no more chasing (the
-    escalation job raises it again only in a later month).
+    escalation job raises it again only in a later month). A repeat of the
+    same ``request_key`` by the same user returns the first attempt.
     """
     now = utcnow()
     outcome = Outcome(data["outcome"])
@@ -186,7 +187,9 @@ def log_attempt(actor: User, patient: Patient, data: dict) -> ContactAttempt:
         note=data.get("note") or "",
         next_attempt_on=data.get("next_attempt_on"),
     )
-    db.session.add(attempt)
+    attempt, is_new = once.add_once(attempt, ContactAttempt.user_id, actor.id, request_key)
+    if not is_new:
+        return attempt
     _ensure_item(patient)
     _record_contact(patient.id, now, outcome, data.get("next_attempt_on"))
     if outcome in SPOKEN_TO:

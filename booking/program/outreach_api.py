@@ -7,6 +7,7 @@ answer carries patient data, so none may be cached.
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,7 +15,7 @@ from booking.api.common import documented_errors, paginate_query
 from booking.auth import STAFF, current_user, roles_allowed
 from booking.extensions import db
 from booking.models import Role
-from booking.program import checkins, outreach, skin_checks
+from booking.program import checkins, once, outreach, skin_checks
 from booking.program.outreach_schemas import (
     AttemptCreateSchema,
     AttemptSchema,
@@ -44,6 +45,19 @@ checkin_blp = Blueprint(
     url_prefix="/api/v1",
     description="Monthly symptom check-ins and yearly skin checks (patients: their own).",
 )
+
+
+IDEMPOTENCY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "description": "Makes the request safe to retry: a repeat with the same key returns the first record.",
+    "schema": {"type": "string", "maxLength": once.MAX_KEY_LENGTH},
+    "required": False,
+}
+
+
+def _request_key() -> str | None:
+    return once.check_key(request.headers.get("Idempotency-Key"))
 
 
 def _no_store(response):
@@ -88,7 +102,8 @@ class Attempts(MethodView):
     @roles_allowed(*STAFF)
     @outreach_blp.arguments(AttemptCreateSchema)
     @outreach_blp.response(201, AttemptSchema)
-    @documented_errors(outreach_blp, 401, 403, 404)
+    @outreach_blp.doc(parameters=[IDEMPOTENCY])
+    @documented_errors(outreach_blp, 401, 403, 404, 422)
     def post(self, data, patient_id):
         """Log a contact attempt: reached, voicemail, no answer, declined, booked or wrong number.
 
@@ -96,7 +111,8 @@ class Attempts(MethodView):
         booked settles the month. ``next_attempt_on`` moves the patient down
         the worklist until that day.
         """
-        attempt = outreach.log_attempt(current_user(), visible_patient(current_user(), patient_id), data)
+        patient = visible_patient(current_user(), patient_id)
+        attempt = outreach.log_attempt(current_user(), patient, data, _request_key())
         db.session.commit()
         return attempt
 
@@ -137,6 +153,7 @@ class Checkins(MethodView):
     @roles_allowed(*PEOPLE)
     @checkin_blp.arguments(CheckinCreateSchema)
     @checkin_blp.response(201, CheckinSchema)
+    @checkin_blp.doc(parameters=[IDEMPOTENCY])
     @documented_errors(checkin_blp, 401, 403, 404, 422)
     def post(self, data, patient_id):
         """Answer the monthly check-in; a warning sign is answered with what to do now (``advice``).
@@ -144,7 +161,7 @@ class Checkins(MethodView):
         :raise 422: an answer is missing, repeated, or not a question of the set.
         """
         patient = visible_patient(current_user(), patient_id)
-        checkin = checkins.submit(current_user(), patient, data["answers"], now_utc())
+        checkin = checkins.submit(current_user(), patient, data["answers"], now_utc(), _request_key())
         db.session.commit()
         return checkins.checkin_view(checkin, patient, checkins.language_of(patient))
 
@@ -176,6 +193,7 @@ class SkinChecks(MethodView):
     @roles_allowed(*PEOPLE)
     @checkin_blp.arguments(SkinCheckCreateSchema)
     @checkin_blp.response(201, SkinCheckSchema)
+    @checkin_blp.doc(parameters=[IDEMPOTENCY])
     @documented_errors(checkin_blp, 401, 403, 404, 422)
     def post(self, data, patient_id):
         """Record a yearly skin check as done: when, and by which provider.
@@ -183,6 +201,6 @@ class SkinChecks(MethodView):
         :raise 422: dated in the future.
         """
         patient = visible_patient(current_user(), patient_id)
-        check = skin_checks.record(current_user(), patient, data, now_utc())
+        check = skin_checks.record(current_user(), patient, data, now_utc(), _request_key())
         db.session.commit()
         return skin_checks.check_view(check)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.db_types import UTCDateTime, utcnow
@@ -87,12 +87,15 @@ class ContactAttempt(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     next_attempt_on: Mapped[date | None] = mapped_column(Date)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    # The form's (or the client's Idempotency-Key) token: a double-clicked submit is recorded once.
+    request_key: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         CheckConstraint(
             "outcome IN ('reached', 'voicemail', 'no_answer', 'declined', 'booked', 'wrong_number')",
             name="outcome_known",
         ),
+        UniqueConstraint("user_id", "request_key", name="uq_contact_attempts_user_request_key"),
     )
 
 
@@ -119,10 +122,12 @@ class SymptomCheckin(db.Model):
     severity: Mapped[str] = mapped_column(String(20))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    request_key: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         Index("ix_symptom_checkins_patient_month", "patient_id", "month"),
         CheckConstraint("severity IN ('none', 'call_provider', 'emergency')", name="severity_known"),
+        UniqueConstraint("submitted_by_id", "request_key", name="uq_symptom_checkins_submitter_request_key"),
     )
 
 
@@ -137,6 +142,11 @@ class SkinCheck(db.Model):
     provider_name: Mapped[str] = mapped_column(String(200))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    request_key: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("recorded_by_id", "request_key", name="uq_skin_checks_recorder_request_key"),
+    )
 
 
 class ProgramEvent(db.Model):

@@ -9,6 +9,7 @@ error pages. Patients reach only their own check-ins and skin checks
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
@@ -54,6 +55,17 @@ def tel_href(phone: str) -> str:
     """A phone number as a tel: link target: digits and a leading +, nothing else."""
     digits = re.sub(r"[^0-9+]", "", phone or "")
     return digits[:1] + digits[1:].replace("+", "")
+
+
+def _form_key() -> str | None:
+    """The form's one-time token (see ``booking.program.once``): a double-clicked submit counts once."""
+    key = request.form.get("request_key", "").strip()
+    return key[:200] or None
+
+
+@bp.app_context_processor
+def _new_form_key() -> dict:
+    return {"new_request_key": lambda: secrets.token_urlsafe(16)}
 
 
 def _form_errors(exc: ValidationError) -> dict[str, str]:
@@ -137,7 +149,7 @@ def log_attempt(patient_id: int):
         errors = _form_errors(exc)
         errors["form"] = "The call is not logged yet: check the fields below."
         return _contact_page(patient, errors, raw, 422)
-    outreach.log_attempt(user, patient, loaded)
+    outreach.log_attempt(user, patient, loaded, _form_key())
     db.session.commit()
     flash(f"Logged: {OUTCOME_LABELS[loaded['outcome']].lower()}.", "success")
     return redirect(url_for("web.program.worklist"))
@@ -179,7 +191,7 @@ def checkin_submit(patient_id: int):
         errors["form"] = "Please answer every question, yes or no."
         return _checkin_form(patient, errors, given, 422)
     answers = [{"question_id": qid, "answer": value == "yes"} for qid, value in given.items()]
-    entry = checkins.submit(user, patient, answers, now_utc())
+    entry = checkins.submit(user, patient, answers, now_utc(), _form_key())
     db.session.commit()
     return redirect(url_for("web.program.checkin_result", patient_id=patient.id, checkin_id=entry.id))
 
@@ -227,7 +239,7 @@ def skin_record(patient_id: int):
     raw = {k: request.form.get(k, "").strip() for k in ("done_on", "provider_name")}
     try:
         data = SkinCheckCreateSchema().load({k: v for k, v in raw.items() if v})
-        skin_checks.record(user, patient, data, now_utc())
+        skin_checks.record(user, patient, data, now_utc(), _form_key())
     except ValidationError as exc:
         errors = _form_errors(exc)
         errors["form"] = "The skin check is not recorded yet: check the fields below."

@@ -16,7 +16,7 @@ from booking import schedule
 from booking.errors import Unprocessable
 from booking.extensions import db
 from booking.models import Patient, User
-from booking.program import outbox, roster
+from booking.program import once, outbox, roster
 from booking.program.links import page_link
 from booking.program.models import Channel, MessageType, OutboxMessage
 from booking.program.outreach_models import ProgramEvent, SkinCheck
@@ -31,8 +31,10 @@ def year_start(first_month: date, month: date) -> date:
     return schedule.add_months(first_month, (index // every) * every)
 
 
-def record(actor: User, patient: Patient, data: dict, now: datetime) -> SkinCheck:
-    """Record a skin check as done; flushed, not committed.
+def record(
+    actor: User, patient: Patient, data: dict, now: datetime, request_key: str | None = None
+) -> SkinCheck:
+    """Record a skin check as done; flushed, not committed (a repeated ``request_key`` returns the first).
 
     :raise Unprocessable: (422) dated in the future (the patient's today).
     """
@@ -48,8 +50,9 @@ def record(actor: User, patient: Patient, data: dict, now: datetime) -> SkinChec
         recorded_by_id=actor.id,
         recorded_at=now,
     )
-    db.session.add(check)
-    db.session.flush()
+    check, is_new = once.add_once(check, SkinCheck.recorded_by_id, actor.id, request_key)
+    if not is_new:
+        return check
     db.session.add(
         ProgramEvent(
             patient_id=patient.id,

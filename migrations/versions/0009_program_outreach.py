@@ -29,11 +29,13 @@ def upgrade():
     sa.Column('severity', sa.String(length=20), nullable=False),
     sa.Column('acknowledged_at', sa.DateTime(), nullable=True),
     sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('request_key', sa.String(length=200), nullable=True),
     sa.CheckConstraint("severity IN ('none', 'call_provider', 'emergency')", name=op.f('ck_symptom_checkins_severity_known')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_symptom_checkins_patient_id_patients'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_symptom_checkins_submitted_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_symptom_checkins_acknowledged_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_symptom_checkins'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_symptom_checkins')),
+    sa.UniqueConstraint('submitted_by_id', 'request_key', name='uq_symptom_checkins_submitter_request_key')
     )
     with op.batch_alter_table('symptom_checkins', schema=None) as batch_op:
         batch_op.create_index('ix_symptom_checkins_patient_month', ['patient_id', 'month'], unique=False)
@@ -68,11 +70,13 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('next_attempt_on', sa.Date(), nullable=True),
     sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('request_key', sa.String(length=200), nullable=True),
     sa.CheckConstraint("outcome IN ('reached', 'voicemail', 'no_answer', 'declined', 'booked', 'wrong_number')", name=op.f('ck_contact_attempts_outcome_known')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_contact_attempts_patient_id_patients'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contact_attempts_user_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_contact_attempts_booking_id_bookings'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_attempts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_attempts')),
+    sa.UniqueConstraint('user_id', 'request_key', name='uq_contact_attempts_user_request_key')
     )
     with op.batch_alter_table('contact_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_attempts_patient_id'), ['patient_id'], unique=False)
@@ -84,9 +88,11 @@ def upgrade():
     sa.Column('provider_name', sa.String(length=200), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.Column('request_key', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_skin_checks_patient_id_patients'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_skin_checks_recorded_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_skin_checks'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_skin_checks')),
+    sa.UniqueConstraint('recorded_by_id', 'request_key', name='uq_skin_checks_recorder_request_key')
     )
     with op.batch_alter_table('skin_checks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_skin_checks_patient_id'), ['patient_id'], unique=False)

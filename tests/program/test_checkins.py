@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from flask import Flask
 
 from booking import program
 from booking.extensions import db
+from booking.models import Patient, User
 from booking.program import checkin_questions, checkins
 from booking.program.models import NotificationPreference, OutboxMessage
 from booking.program.outreach_models import OutreachItem, ProgramEvent, SymptomCheckin
@@ -279,3 +281,41 @@ def test_a_patient_who_checked_in_this_month_or_is_out_of_monitoring_is_not_invi
     today = datetime.now(UTC)
     assert run_invites(app, today) == 0
     assert invites(app, pid) == [] and invites(app, done) == []
+
+
+def test_a_retried_check_in_is_recorded_once(app, world, client):
+    """The same Idempotency-Key twice: one check-in, one audit event, the first answer returned."""
+    pid, headers = world.patient_login()
+    keyed = {**headers, "Idempotency-Key": "tap-1"}
+    first = answer(client, keyed, pid, "swelling")
+    again = answer(client, keyed, pid, "swelling")
+    assert first.status_code == again.status_code == 201 and again.json["id"] == first.json["id"]
+    assert count(app, SymptomCheckin) == 1 and count(app, ProgramEvent) == 1
+    assert answer(client, {**headers, "Idempotency-Key": ""}, pid).status_code == 422
+
+
+def test_two_racing_submits_with_one_key_record_one_check_in(app, world):
+    """Two requests with the same key at the same time (separate connections): the database keeps one."""
+    pid, _ = world.patient_login()
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.patient_id == pid))
+    start = threading.Barrier(2, timeout=30)
+    ids: list[int] = []
+
+    def submit() -> None:
+        with app.app_context():
+            questions = checkins.question_set().questions
+            answers = [{"question_id": q.id, "answer": q.id == "swelling"} for q in questions]
+            start.wait()  # before any query: on SQLite the first query takes the write lock
+            user, patient = db.session.get(User, user_id), db.session.get(Patient, pid)
+            ids.append(checkins.submit(user, patient, answers, datetime.now(UTC), "double-click").id)
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert count(app, SymptomCheckin) == 1 and count(app, ProgramEvent) == 1

@@ -336,7 +336,7 @@ def test_two_escalation_runs_at_once_raise_each_reason_once(app, world, client, 
     pids = [world.patient() for _ in range(4)]
     for pid in pids:
         completed_visit(app, pid, date(2026, 9, 1))
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=30)
     counts: list[int] = []
 
     def run() -> None:
@@ -355,3 +355,18 @@ def test_two_escalation_runs_at_once_raise_each_reason_once(app, world, client, 
     rows = worklist(client, nurse).json
     assert sorted(ids_ := [r["patient_id"] for r in rows]) == sorted(pids) and len(ids_) == 4
     assert {r["overdue_months"] for r in rows} == {2}
+
+
+def test_a_retried_contact_attempt_is_logged_once(app, world, client, nurse):
+    """The same Idempotency-Key twice logs one attempt and returns it both times."""
+    pid = world.patient()
+    keyed = {**nurse, "Idempotency-Key": "call-1"}
+    first = client.post(
+        f"/api/v1/outreach/patients/{pid}/attempts", json={"outcome": "reached"}, headers=keyed
+    )
+    again = client.post(
+        f"/api/v1/outreach/patients/{pid}/attempts", json={"outcome": "reached"}, headers=keyed
+    )
+    assert first.status_code == again.status_code == 201 and first.json["id"] == again.json["id"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ContactAttempt.id))) == 1

@@ -227,3 +227,14 @@ def test_a_future_skin_check_is_refused_on_the_page(app, patient_pages):
     assert response.status_code == 422 and 'id="done_on-error"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(SkinCheck.id))) == 0
+
+
+def test_a_double_clicked_check_in_is_recorded_once(app, patient_pages):
+    """Two posts of the same form (same one-time token) store one check-in and show the same result."""
+    pid, _, client = patient_pages
+    form = {**answers(swelling=1), "request_key": "form-token-1"}
+    first = client.post(f"/patients/{pid}/check-in", form)
+    second = client.post(f"/patients/{pid}/check-in", form)
+    assert first.status_code == second.status_code == 302 and first.location == second.location
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(SymptomCheckin.id))) == 1
