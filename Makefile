@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_booking.py
 	$(BIN)/python benchmarks/bench_outbox.py
 	$(BIN)/python benchmarks/bench_scheduler.py
+	$(BIN)/python benchmarks/bench_worklist.py
 	$(BIN)/python benchmarks/bench_insertion.py --with-db
 	$(BIN)/python benchmarks/bench_dispatch_day.py --time-limit 30
 	$(BIN)/python -m dispatch.bench compare

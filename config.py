@@ -74,8 +74,9 @@ class Config:
     # "confirm the time with the office" reminder this many hours before it.
     MONTH_DUE_REPEAT_DAYS = _int_env("MONTH_DUE_REPEAT_DAYS", 7)
     PROVIDER_CONFIRM_HOURS = _int_env("PROVIDER_CONFIRM_HOURS", 72)
-    # Links in messages start with this address (the patient's pages).
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Where the site is served, for links in messages (e.g. https://labvisit.example.org);
+    # unset, messages carry bare paths.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
     # Who fires the periodic work: "embedded" (a thread in each served app process; one of
     # them works per tick, by a lease in the database), "rq" (`rq cron` enqueues a tick on
     # PROGRAM_QUEUE_NAME for the RQ workers), or "off".
@@ -96,6 +97,12 @@ class Config:
     SMS_AUTH_TOKEN = os.environ.get("SMS_AUTH_TOKEN", "")
     SMS_FROM = os.environ.get("SMS_FROM", "")
     SMS_TIMEOUT = _int_env("SMS_TIMEOUT", 15)
+
+    # Outreach: a due month with nothing booked goes on the nurses' worklist this many days before
+    # it ends. The symptom check-in's questions: a JSON file (see
+    # booking/program/data/checkin_questions.json), validated at start-up; empty for the default.
+    OUTREACH_DUE_SOON_DAYS = _int_env("OUTREACH_DUE_SOON_DAYS", 7)
+    CHECKIN_QUESTIONS_FILE = os.environ.get("CHECKIN_QUESTIONS_FILE", "")
 
     # OpenAPI (flask-smorest).
     API_TITLE = "labvisit"
@@ -119,6 +126,7 @@ class DevelopmentConfig(Config):
     """Local `make run`: a fixed, clearly non-secret key unless one is given."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
 
 

@@ -30,7 +30,7 @@ from booking.models import (
     TreatmentCourse,
     User,
 )
-from booking.program import runner
+from booking.program import outreach, runner
 from booking.program.models import NotificationPreference, OutboxMessage
 from booking.program.preferences import CONSENT_TEXT_VERSION
 
@@ -438,6 +438,8 @@ def load_demo_data(
         db.session.add_all(past_visits(rng, patient, centers, places, today))
     db.session.flush()
     upcoming = _upcoming_visits(rng, patients, centers, coordinator, today)
+    # The nurses' worklist starts with the demo's overdue patients, as the periodic job would list them.
+    outreach.escalate(datetime.now(UTC))
     db.session.commit()
     from dispatch.demo import load_dispatch_demo  # technicians, labs and field days
 

@@ -169,6 +169,10 @@ class ScheduleEntrySchema(StrictSchema):
     index = fields.Integer()
     tests = fields.List(fields.String())
     skin_check_due = fields.Boolean()
+    skin_check_done_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "In a skin-check month: the check done in that program year."},
+    )
     status = fields.String(validate=validate.OneOf(["upcoming", "booked", "completed", "overdue", "missed"]))
     booking_id = fields.Integer(allow_none=True)
 

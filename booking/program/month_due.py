@@ -26,6 +26,7 @@ from booking.extensions import db
 from booking.models import INACTIVE_STATUSES, Booking, Patient, TreatmentCourse
 from booking.program import outbox, preferences
 from booking.program import visit_phrases as say
+from booking.program.links import page_link
 from booking.program.models import MessageStatus, MessageType, OutboxMessage
 from booking.program.scheduler import periodic
 from booking.schedule import MONTHS_AFTER_LAST_INFUSION, add_months, month_of
@@ -77,7 +78,7 @@ def _queue_in_zone(zone: str, at: datetime, repeat_days: int) -> int:
     if not patients:
         return 0
     prefs = preferences.effective_many([p.id for p in patients])
-    base = current_app.config["PUBLIC_URL"]
+    base = page_link("")
     notices = [
         outbox.Notice(
             patient=p,

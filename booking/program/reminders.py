@@ -34,6 +34,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingEvent
 from booking.program import month_due, outbox, preferences
 from booking.program import visit_phrases as say
+from booking.program.links import page_link
 from booking.program.models import MessageStatus, MessageType, OutboxMessage
 from booking.program.scheduler import periodic
 from booking.services import availability as av
@@ -49,7 +50,7 @@ def _instant_key(instant: datetime) -> str:
 
 
 def _link(path: str) -> str:
-    return current_app.config["PUBLIC_URL"] + path
+    return page_link(path)
 
 
 def _context(booking: Booking, language: str, sent_on: datetime | None) -> dict[str, str]:

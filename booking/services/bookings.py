@@ -20,7 +20,7 @@ from booking.auth import is_staff
 from booking.errors import Conflict, NotFound, Unprocessable
 from booking.extensions import db
 from booking.models import INACTIVE_STATUSES, Booking, BookingEvent, Patient, User
-from booking.program import reminders
+from booking.program import outreach, reminders
 from booking.services import availability as av
 from booking.services import capacity
 from booking.services.monitoring import month_label
@@ -222,6 +222,7 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
 
         place_in_published(booking, actor)
     reminders.booking_created(booking)
+    outreach.on_booked(booking, actor)
     return booking
 
 

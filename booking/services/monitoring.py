@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Patient
+from booking.program.outreach_models import SkinCheck
 from booking.states import is_completed, is_open
 
 
@@ -24,8 +26,11 @@ def month_label(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def schedule_entries(patient: Patient, bookings: list[Booking], today: date) -> list[dict]:
-    """One entry per monitoring month with its status and the booking that covers it."""
+def schedule_entries(
+    patient: Patient, bookings: list[Booking], today: date, skin_checks: Sequence[date] = ()
+) -> list[dict]:
+    """One entry per monitoring month with its status, the booking that covers it and,
+    in a skin-check month, the date of the check done in that program year (if any)."""
     courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in patient.courses]
     months = schedule.monitoring_months(courses)
     completed = set()
@@ -53,6 +58,9 @@ def schedule_entries(patient: Patient, bookings: list[Booking], today: date) -> 
                 "index": entry.index,
                 "tests": list(entry.tests),
                 "skin_check_due": entry.skin_check_due,
+                "skin_check_done_on": skin_check_in_year(entry.month, skin_checks)
+                if entry.skin_check_due
+                else None,
                 "status": status,
                 "booking_id": booking.id if booking else None,
             }
@@ -60,10 +68,17 @@ def schedule_entries(patient: Patient, bookings: list[Booking], today: date) -> 
     return entries
 
 
+def skin_check_in_year(month: date, checks: Sequence[date]) -> date | None:
+    """The first skin check dated in the program year that starts at ``month``."""
+    end = schedule.add_months(month, schedule.SKIN_CHECK_EVERY_MONTHS)
+    return min((d for d in checks if month <= d < end), default=None)
+
+
 def patient_schedule(patient: Patient) -> dict:
     today = today_for(patient)
     bookings = db.session.scalars(db.select(Booking).where(Booking.patient_id == patient.id)).all()
-    entries = schedule_entries(patient, list(bookings), today)
+    checks = db.session.scalars(db.select(SkinCheck.done_on).where(SkinCheck.patient_id == patient.id)).all()
+    entries = schedule_entries(patient, list(bookings), today, checks)
     return {
         "patient_id": patient.id,
         "first_month": entries[0]["month"] if entries else None,

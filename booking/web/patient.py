@@ -97,7 +97,10 @@ def overview(patient_id: int):
     current = schedule["current_month"]
     this_month = next((m for m in months if m["month"] == current), None)
     ahead = [m for m in months if m["month"] > current]
-    skin = next((m for m in months if m["month"] >= current and m["skin_check_due"]), None)
+    # This program year's skin check (done or still due), else the first one ahead.
+    skin = next((m for m in reversed(months) if m["month"] <= current and m["skin_check_due"]), None) or next(
+        (m for m in months if m["month"] >= current and m["skin_check_due"]), None
+    )
     overdue = [m for m in months if m["status"] == "overdue"]
     bookings = db.session.scalars(
         db.select(Booking).where(Booking.patient_id == patient.id).order_by(Booking.starts_at.desc())

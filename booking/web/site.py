@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from booking.errors import DomainError
 from booking.extensions import db
-from booking.program import notification_pages
+from booking.program import notification_pages, outreach_pages
 from booking.web import access, board, coordinator, patient, technician
 
 log = logging.getLogger(__name__)
@@ -79,5 +79,13 @@ def _http_error(exc: HTTPException):
 for _code in (400, 403, 404, 405, 409, 422, 429):
     web.register_error_handler(_code, _http_error)
 
-for _child in (access.bp, patient.bp, technician.bp, coordinator.bp, board.bp, notification_pages.bp):
+for _child in (
+    access.bp,
+    patient.bp,
+    technician.bp,
+    coordinator.bp,
+    board.bp,
+    notification_pages.bp,
+    outreach_pages.bp,
+):
     web.register_blueprint(_child)
