@@ -7,7 +7,7 @@ withdraws the visit's pending reminders in the same commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +28,16 @@ from booking.program.models import (
     OutboxMessage,
 )
 
+# Useless once late: the technician is on the way now, so quiet hours do not hold it back.
+URGENT_TYPES = (MessageType.ON_THE_WAY,)
+
+Context = Mapping[str, str] | Callable[[datetime], Mapping[str, str]]
+
 
 def notify(
     patient: Patient,
     type_: MessageType,
-    context: Mapping[str, str],
+    context: Context,
     *,
     dedupe_key: str,
     due_at: datetime | None = None,
@@ -42,7 +47,9 @@ def notify(
 
     Rows already queued under the same ``dedupe_key`` are left as they are, so a
     producer run twice (or two racing producers) queues each message once.
-    E-mail and SMS due inside the patient's quiet hours wait until they end.
+    E-mail and SMS due inside the patient's quiet hours wait until they end
+    (except ``URGENT_TYPES``); ``context`` may be a function of the instant a
+    channel's copy goes out, so relative words ("tomorrow") stay true after a wait.
     """
     pref = preferences.effective(patient)
     rows = _rows(patient, pref, type_, context, dedupe_key, due_at or utcnow(), booking_id)
@@ -91,8 +98,11 @@ def _rows(
 ) -> list[dict]:
     rows = []
     for channel in preferences.channels_for(patient, pref, type_):
-        subject, body = render(type_, pref.language, channel, context)
-        when = due if channel == Channel.PAGE else preferences.outside_quiet_hours(due, patient, pref)
+        urgent = channel == Channel.PAGE or type_ in URGENT_TYPES
+        when = due if urgent else preferences.outside_quiet_hours(due, patient, pref)
+        # A context that depends on when the message goes out ("tomorrow") is worded for that instant.
+        words = context(when) if callable(context) else context
+        subject, body = render(type_, pref.language, channel, words)
         rows.append(
             {
                 "patient_id": patient.id,

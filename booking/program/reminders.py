@@ -77,9 +77,14 @@ def _notify(
 ) -> int:
     patient = booking.patient
     language = preferences.effective(patient).language
-    context = {**_context(booking, language, sent_on), **extra}
-    if type_ == MessageType.PROVIDER_CONFIRM:
-        context["cost"] = say.copay_sentence(language)
+    relative = sent_on is not None  # "today"/"tomorrow", worded for when each copy goes out
+
+    def context(at: datetime) -> dict[str, str]:
+        words = {**_context(booking, language, at if relative else None), **extra}
+        if type_ == MessageType.PROVIDER_CONFIRM:
+            words["cost"] = say.copay_sentence(language)
+        return words
+
     due = due_at or av.now_utc()  # the booking rules' clock, so both agree on what "now" is
     return outbox.notify(patient, type_, context, dedupe_key=key, due_at=due, booking_id=booking.id)
 

@@ -112,3 +112,14 @@ def _booking(world, patient_id: int) -> int:
     db.session.add(booking)
     db.session.flush()
     return booking.id
+
+
+def test_on_the_way_is_not_held_by_quiet_hours(world, ctx):
+    """A technician leaving at 07:30 is announced at once; waiting until 08:00 would make it useless."""
+    patient = db.session.get(Patient, world.patient())
+    _consent(patient.id, sms_enabled=True, quiet_start=time(21, 0), quiet_end=time(8, 0))
+    due = datetime(2026, 12, 3, 12, 30, tzinfo=UTC)  # 07:30 EST
+    outbox.notify(
+        patient, MessageType.ON_THE_WAY, {"window": "8-8:30 AM", "link": "/me"}, dedupe_key="otw", due_at=due
+    )
+    assert {m.channel: m.due_at for m in _messages(patient.id)} == {"page": due, "sms": due}

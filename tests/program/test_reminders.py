@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking.extensions import db
-from booking.models import Booking
+from booking.models import Booking, Patient
 from booking.program import delivery, scheduler
 from booking.program.models import NotificationPreference, OutboxMessage
 
@@ -234,3 +234,37 @@ def test_sweep_queues_the_day_before_reminder_of_visits_booked_before_reminders(
     assert tick(app, at).sent == 0
     (reminder,) = messages(app, pid, type="day_before")
     assert reminder.status == "sent" and "tomorrow, 10 AM-12 PM" in reminder.body
+
+
+def test_a_copy_held_by_quiet_hours_is_worded_for_when_it_goes_out(app, world, client, monkeypatch):
+    """Booked at 23:30 for a visit two days later: the page says the weekday now, the e-mail held until
+    08:00 says "tomorrow" (true when it is sent), never a "tomorrow" that has become "today"."""
+    monkeypatch.setattr(
+        "booking.services.availability.now_utc", lambda: local("2026-03-09", 23) + timedelta(minutes=30)
+    )
+    pid, headers = world.patient_login()
+    with app.app_context():
+        db.session.get(Patient, pid).email = "pat@example.org"
+        db.session.add(
+            NotificationPreference(
+                patient_id=pid,
+                email_enabled=True,
+                consent_at=datetime(2026, 1, 1, tzinfo=UTC),
+                consent_text_version="v1",
+                quiet_start=time(21, 0),
+                quiet_end=time(8, 0),
+            )
+        )
+        db.session.commit()
+    center = world.center(name="Midtown PSC")
+    book(
+        client,
+        headers,
+        kind="service_center",
+        service_center_id=center,
+        starts_at=local("2026-03-11", 9).isoformat(),
+    )
+    by_channel = {m.channel: m for m in messages(app, pid, type="booking_confirmed")}
+    assert by_channel["email"].due_at == local("2026-03-10", 8)
+    assert "booked for tomorrow, 9 AM" in by_channel["email"].body
+    assert "booked for Wednesday, March 11, 9 AM" in by_channel["page"].body
