@@ -19,9 +19,9 @@ from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Region
 from booking.slots import local_to_utc, zone_for
-from dispatch.model import DispatchProblem, TimeWindow, Visit
-from dispatch.model import Lab as CoreLab
-from dispatch.model import Technician as CoreTechnician
+from dispatch.engine.problem import DispatchProblem, TimeWindow, Visit
+from dispatch.engine.problem import Lab as CoreLab
+from dispatch.engine.problem import Technician as CoreTechnician
 from dispatch.models import Lab, Shift, ShiftException, Technician
 from dispatch.travel import build_matrix
 

@@ -52,13 +52,13 @@ from dispatch.day import (
     technician_key,
     visit_id,
 )
-from dispatch.insertion import Candidate, DayRoutes, candidate_of, day_routes
+from dispatch.engine.insertion import Candidate, DayRoutes, candidate_of, day_routes
+from dispatch.engine.result import Unassigned, UnassignedReason
+from dispatch.engine.timing import timed_plan
+from dispatch.engine.validation import validate
 from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
-from dispatch.plan import Unassigned, UnassignedReason
 from dispatch.plans import audit, bump_revision, plan_for, store_version, version
-from dispatch.timing import timed_plan
 from dispatch.travel import durations_between, travel_for
-from dispatch.validation import validate
 
 if TYPE_CHECKING:
     from booking.services.availability import Opening, Site
