@@ -19,7 +19,7 @@ from dispatch.engine.result import LabDrop, Plan, Route, Stop, Unassigned, Unass
 from dispatch.engine.timing import timed_route
 from dispatch.models import DispatchPlan, PlanVersion, ShiftException
 from dispatch.plans import audit, bump_revision, store_version, version
-from dispatch.views import violation_view
+from dispatch.shapes import violation_view
 
 BY_COORDINATOR = ("unassigned_by_coordinator", "Taken off the routes by a coordinator.")
 TECH_AWAY = ("technician_unavailable", "The technician is unavailable for the day.")

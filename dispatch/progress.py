@@ -35,7 +35,7 @@ from dispatch.engine.timing import timed_route
 from dispatch.models import DispatchPlan, PlanRoute, PlanStop, PlanVersion, StopReport, Technician
 from dispatch.plans import plan_for, version
 from dispatch.published import published_stop, reported_states
-from dispatch.views import route_view
+from dispatch.shapes import route_view
 
 DONE = ("collected", "delivered", "no_show", "cancelled")
 # The steps a report takes from each status (a forgotten tap on the way is filled in).

@@ -28,7 +28,7 @@ from dispatch.schemas import (
     TechnicianSchema,
     TechnicianUpdateSchema,
 )
-from dispatch.views import technician_view
+from dispatch.shapes import technician_view
 
 # --- technicians --------------------------------------------------------------------
 

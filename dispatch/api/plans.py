@@ -31,7 +31,7 @@ from dispatch.schemas import (
     PlanSchema,
     ReoptimizeSchema,
 )
-from dispatch.views import version_view
+from dispatch.shapes import version_view
 
 # --- plans and jobs -------------------------------------------------------------------
 

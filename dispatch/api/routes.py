@@ -29,7 +29,7 @@ from dispatch.schemas import (
 
 
 def _route_of(technician_id: int | None, day: date) -> dict:
-    from dispatch.views import route_view
+    from dispatch.shapes import route_view
 
     tech = visible_technician(technician_id)
     plan = plan_for(tech.region, day)

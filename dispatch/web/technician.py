@@ -36,7 +36,7 @@ def _me():
 
 def _route(tech, day: date) -> dict:
     from dispatch.plans import plan_for, version
-    from dispatch.views import route_view
+    from dispatch.shapes import route_view
 
     plan = plan_for(tech.region, day)
     route = route_view(tech, plan, version(plan, plan.published_number) if plan else None, day)

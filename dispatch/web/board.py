@@ -18,7 +18,7 @@ from booking.errors import Conflict, DomainError
 from booking.extensions import db
 from booking.models import Booking, Region, Role
 from booking.web.access import login_required, web_user
-from booking.web.violations import Explainer
+from dispatch.web.violations import Explainer
 
 bp = Blueprint("board", __name__, url_prefix="/coordinator")
 
@@ -58,7 +58,7 @@ def _board_context(region: Region, day: date) -> dict:
     from dispatch.day import day_bookings, day_origin, technicians_on_shift
     from dispatch.models import PlanAudit, ShiftException, Technician
     from dispatch.plans import etag, plan_for, version
-    from dispatch.views import version_view
+    from dispatch.shapes import version_view
 
     plan = plan_for(region, day)
     current = version(plan, plan.current_number) if plan else None
