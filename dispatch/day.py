@@ -22,7 +22,7 @@ from booking.slots import local_to_utc, zone_for
 from dispatch.engine.problem import DispatchProblem, TimeWindow, Visit
 from dispatch.engine.problem import Lab as CoreLab
 from dispatch.engine.problem import Technician as CoreTechnician
-from dispatch.models import Lab, Shift, ShiftException, Technician
+from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
 from dispatch.travel import build_matrix
 
 # Booking statuses a plan serves; en_route/arrived are kept with their technician.
@@ -217,7 +217,6 @@ def build_day(
 
 def _holder(booking_id: int) -> int | None:
     """The technician of the booking in the published plan, if any."""
-    from dispatch.models import DispatchPlan, PlanStop, PlanVersion
 
     return db.session.scalar(
         db.select(PlanStop.technician_id)

@@ -61,7 +61,7 @@ from dispatch.plans import audit, bump_revision, plan_for, store_version, versio
 from dispatch.travel import durations_between, travel_for
 
 if TYPE_CHECKING:
-    from booking.services.availability import Opening, Site
+    from booking.services.availability import Opening, Site  # cycle: availability calls this module
 
 _CACHE: OrderedDict[tuple, PromisedDay] = OrderedDict()
 _LOCK = threading.Lock()

@@ -32,7 +32,7 @@ from dispatch.engine.timing import timed_plan
 from dispatch.engine.validation import InvalidPlanError
 from dispatch.fleet import promised_routes
 from dispatch.models import PlanVersion
-from dispatch.plans import bump_revision, get_or_create_plan, store_version, version
+from dispatch.plans import audit, bump_revision, get_or_create_plan, store_version, version
 from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,6 @@ def plan_day(
     v = store_version(
         plan, data, core, source=source, actor=actor, pins=set(pins), stats=stats, keep_windows=keep
     )
-    from dispatch.plans import audit
 
     audit(
         plan,

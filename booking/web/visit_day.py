@@ -9,6 +9,7 @@ from __future__ import annotations
 from booking.models import Booking
 from booking.services import availability as av
 from booking.slots import zone_for
+from dispatch.published import published_visit
 
 
 def details(visit: Booking, tz: str) -> dict | None:
@@ -18,7 +19,6 @@ def details(visit: Booking, tz: str) -> dict | None:
     zone = zone_for(tz)
     if visit.starts_at.astimezone(zone).date() != av.now_utc().astimezone(zone).date():
         return None
-    from dispatch.published import published_visit
 
     published = published_visit(visit)
     window = published["arrival_window"]

@@ -12,14 +12,16 @@ from booking.auth import STAFF, current_user, roles_allowed
 from booking.errors import NotFound
 from booking.extensions import db
 from dispatch import jobs
+from dispatch.adjust import apply_change
 from dispatch.api.blueprints import (
     IF_MATCH,
     blp,
     documented_errors,
     region_or_422,
 )
-from dispatch.models import DispatchJob, PlanAudit
+from dispatch.models import DispatchJob, DispatchPlan, PlanAudit
 from dispatch.plans import etag, expected_revision, plan_for, plan_or_404, publish, version
+from dispatch.routemap import plan_svg
 from dispatch.schemas import (
     AuditSchema,
     ChangeRefusedSchema,
@@ -67,7 +69,6 @@ class Plans(MethodView):
     @documented_errors(blp, 401, 403, 422)
     def get(self, args):
         """Plans, by day and region (staff)."""
-        from dispatch.models import DispatchPlan
 
         query = db.select(DispatchPlan).order_by(DispatchPlan.day, DispatchPlan.region_id)
         if args.get("date"):
@@ -137,7 +138,6 @@ class Changes(MethodView):
         break any, the answer is 409 with the violations and nothing changes,
         unless ``override`` is true. :raise 412/428: stale or missing If-Match.
         """
-        from dispatch.adjust import apply_change
 
         plan = plan_or_404(plan_id)
         expected = expected_revision(plan, request.headers.get("If-Match"))
@@ -205,7 +205,6 @@ class Map(MethodView):
     @documented_errors(blp, 401, 403, 404, 422)
     def get(self, args, plan_id):
         """The plan's routes drawn as a self-contained SVG (no tiles, no scripts) (staff)."""
-        from dispatch.routemap import plan_svg
 
         plan = plan_or_404(plan_id)
         v = _chosen_version(plan, args["version"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response
+from flask import Response, render_template
 from flask.views import MethodView
 
 from booking.auth import STAFF, current_user, roles_allowed
@@ -18,18 +18,20 @@ from dispatch.api.blueprints import (
     tech_blp,
     visible_technician,
 )
+from dispatch.ical import route_calendar
 from dispatch.plans import plan_for, version
+from dispatch.progress import report_progress, undo_last_report
 from dispatch.schemas import (
     ProgressSchema,
     RouteArgsSchema,
     RouteSchema,
 )
+from dispatch.shapes import route_view
 
 # --- routes ---------------------------------------------------------------------------
 
 
 def _route_of(technician_id: int | None, day: date) -> dict:
-    from dispatch.shapes import route_view
 
     tech = visible_technician(technician_id)
     plan = plan_for(tech.region, day)
@@ -60,7 +62,6 @@ class MyRoute(MethodView):
 
 
 def _ics(technician_id: int | None, day: date) -> Response:
-    from dispatch.ical import route_calendar
 
     tech = visible_technician(technician_id)
     body = route_calendar(_route_of(tech.id if technician_id is not None else None, day))
@@ -72,7 +73,6 @@ def _ics(technician_id: int | None, day: date) -> Response:
 
 
 def _sheet(technician_id: int | None, day: date) -> Response:
-    from flask import render_template
 
     return Response(
         render_template("dispatch/route_sheet.html", route=_route_of(technician_id, day)),
@@ -135,7 +135,6 @@ class MyStop(MethodView):
 
         :raise 404: not a stop of the caller's route. :raise 409: not allowed from its status.
         """
-        from dispatch.progress import report_progress
 
         tech = visible_technician(None)
         body = report_progress(tech, booking_id, data["status"], data.get("reason"), current_user())
@@ -153,7 +152,6 @@ class MyLastReport(MethodView):
 
         :raise 409: nothing to undo any more.
         """
-        from dispatch.progress import undo_last_report
 
         tech = visible_technician(None)
         body = undo_last_report(tech, current_user())
