@@ -19,6 +19,7 @@ from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Region
 from booking.slots import local_to_utc, zone_for
+from booking.states import FIELD_KINDS
 from dispatch.engine.problem import DispatchProblem, TimeWindow, Visit
 from dispatch.engine.problem import Lab as CoreLab
 from dispatch.engine.problem import Technician as CoreTechnician
@@ -96,7 +97,7 @@ def day_bookings(region: Region, day: date, origin: datetime, keep: Collection[i
             db.select(Booking)
             .where(
                 Booking.region_id == region.id,
-                Booking.kind.in_(("home", "office")),
+                Booking.kind.in_(FIELD_KINDS),
                 db.or_(Booking.status.in_(PLANNED_STATUSES), Booking.id.in_(tuple(keep))),
                 Booking.starts_at >= origin,
                 Booking.starts_at < end,
