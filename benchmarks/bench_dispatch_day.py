@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dispatch import DispatchProblem, Lab, Technician, TimeWindow, Visit, solve, validate  # noqa: E402
-from dispatch.plan import Plan, Unassigned, UnassignedReason  # noqa: E402
-from dispatch.timing import timed_plan  # noqa: E402
+from dispatch.engine import DispatchProblem, Lab, Technician, TimeWindow, Visit, solve, validate  # noqa: E402
+from dispatch.engine.result import Plan, Unassigned, UnassignedReason  # noqa: E402
+from dispatch.engine.timing import timed_plan  # noqa: E402
 from dispatch.travel import GeodesicTravel  # noqa: E402
 
 CENTRE = (40.7306, -73.9352)

@@ -26,8 +26,8 @@ from datetime import UTC
 
 from bench_dispatch_day import CENTRE, SHIFT, WINDOWS, _around, generate_day  # noqa: E402
 
-from dispatch import solve  # noqa: E402
-from dispatch.insertion import Candidate, DayRoutes, day_routes  # noqa: E402
+from dispatch.engine import solve  # noqa: E402
+from dispatch.engine.insertion import Candidate, DayRoutes, day_routes  # noqa: E402
 from dispatch.travel import GeodesicTravel  # noqa: E402
 
 

@@ -41,10 +41,10 @@ from booking.schedule import add_months, month_of  # noqa: E402
 from booking.services import availability as av  # noqa: E402
 from booking.services.bookings import create_booking  # noqa: E402
 from booking.slots import zone_for  # noqa: E402
-from dispatch import solve  # noqa: E402
 from dispatch.day import REQUIRED_SKILLS, build_day, local_seconds  # noqa: E402
 from dispatch.demo import LABS, TECHNICIANS, _technicians  # noqa: E402
-from dispatch.model import DispatchProblem, TimeWindow, Visit  # noqa: E402
+from dispatch.engine import solve  # noqa: E402
+from dispatch.engine.problem import DispatchProblem, TimeWindow, Visit  # noqa: E402
 from dispatch.models import Lab  # noqa: E402
 from dispatch.service import plan_day  # noqa: E402
 from dispatch.travel import build_matrix  # noqa: E402

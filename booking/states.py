@@ -16,6 +16,9 @@ OPEN_STATUSES = ("requested", "confirmed", "assigned", "en_route", "arrived")
 DONE_STATUSES = ("collected", "delivered")
 ALL_STATUSES = OPEN_STATUSES + DONE_STATUSES + ("cancelled", "no_show")
 
+# The kinds a technician serves (at the patient's home or office); every other kind is a site visit.
+FIELD_KINDS = ("home", "office")
+
 _FIELD_FLOW = {
     "requested": {"confirmed", "cancelled"},
     "confirmed": {"assigned", "cancelled", "no_show"},
@@ -30,7 +33,7 @@ _SITE_FLOW = {
     "arrived": {"collected", "no_show"},
     "collected": {"delivered"},
 }
-_FLOWS = {"home": _FIELD_FLOW, "office": _FIELD_FLOW, "service_center": _SITE_FLOW, "provider": _SITE_FLOW}
+_FLOWS = {**dict.fromkeys(FIELD_KINDS, _FIELD_FLOW), "service_center": _SITE_FLOW, "provider": _SITE_FLOW}
 
 
 # A technician's report undone within minutes (dispatch.progress): the statuses a report may be
@@ -45,7 +48,7 @@ _UNDO = {
 
 def check_undo(kind: str, current: str, previous: str) -> None:
     """:raise Conflict: (409) a report that left the booking ``current`` cannot be taken back to ``previous``."""
-    if kind not in ("home", "office") or previous not in _UNDO.get(current, set()):
+    if kind not in FIELD_KINDS or previous not in _UNDO.get(current, set()):
         raise Conflict(
             f"A {kind} booking cannot be taken back from '{current}' to '{previous}'.", current_status=current
         )

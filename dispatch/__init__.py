@@ -1,35 +1,7 @@
-"""The dispatch engine: a pure routing core over plain data.
+"""Dispatch: plan technicians' days around booked home and office visits.
 
-Build a :class:`DispatchProblem`, call :func:`solve`, get a :class:`Plan`
-that has already passed :func:`validate`. No Flask, no database.
+``dispatch.engine`` is the pure routing core (no Flask, SQLAlchemy or
+``booking``); the modules beside it feed it from the database, store and
+publish its plans, and serve the coordinators' and technicians' API and pages.
+See docs/architecture.md.
 """
-
-from dispatch.model import Break, DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
-from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
-from dispatch.search import SearchStrategy
-from dispatch.solver import solve
-from dispatch.validation import InvalidPlanError, Violation, ensure_valid, validate
-
-__all__ = [
-    "Break",
-    "DispatchProblem",
-    "InvalidPlanError",
-    "Lab",
-    "LabDrop",
-    "Plan",
-    "Route",
-    "ScheduledBreak",
-    "SearchStrategy",
-    "SolveStats",
-    "Stop",
-    "Technician",
-    "TimeWindow",
-    "TravelMatrix",
-    "Unassigned",
-    "UnassignedReason",
-    "Violation",
-    "Visit",
-    "ensure_valid",
-    "solve",
-    "validate",
-]

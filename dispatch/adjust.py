@@ -1,7 +1,7 @@
 """Coordinators' changes to a plan, each checked before it is applied.
 
 A change is applied to a copy of the current routes, the touched routes are
-re-timed (:mod:`dispatch.timing`), and the whole plan is judged by the
+re-timed (:mod:`dispatch.engine.timing`), and the whole plan is judged by the
 engine's validator. Violations the change would *add* are answered with 409
 and the list, and nothing is written, unless the coordinator overrides. An
 applied change becomes the plan's next version and an audit entry with
@@ -13,13 +13,13 @@ from __future__ import annotations
 from booking.errors import Conflict, NotFound, Unprocessable
 from booking.extensions import db
 from booking.models import Booking, User
-from dispatch import validate
 from dispatch.day import DayData, build_day, lab_key, local_seconds, technician_key, visit_id
+from dispatch.engine import validate
+from dispatch.engine.result import LabDrop, Plan, Route, Stop, Unassigned, UnassignedReason
+from dispatch.engine.timing import timed_route
 from dispatch.models import DispatchPlan, PlanVersion, ShiftException
-from dispatch.plan import LabDrop, Plan, Route, Stop, Unassigned, UnassignedReason
 from dispatch.plans import audit, bump_revision, store_version, version
-from dispatch.timing import timed_route
-from dispatch.views import violation_view
+from dispatch.shapes import violation_view
 
 BY_COORDINATOR = ("unassigned_by_coordinator", "Taken off the routes by a coordinator.")
 TECH_AWAY = ("technician_unavailable", "The technician is unavailable for the day.")

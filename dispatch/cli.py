@@ -8,6 +8,9 @@ from flask.cli import AppGroup
 
 from booking.extensions import db
 from booking.models import Region
+from dispatch.models import DispatchPlan
+from dispatch.plans import publish as publish_version
+from dispatch.service import plan_day
 
 dispatch_cli = AppGroup("dispatch", help="Daily dispatch plans.")
 
@@ -31,8 +34,6 @@ def _regions(name_or_id: str | None) -> list[Region]:
 @click.option("--publish/--no-publish", default=False, help="Publish the new version at once.")
 def plan_command(day, region, time_limit, seed, publish):
     """Solve the day's home and office visits and store a draft plan version."""
-    from dispatch.plans import publish as publish_version
-    from dispatch.service import plan_day
 
     for r in _regions(region):
         v = plan_day(r, day.date(), time_limit=time_limit, seed=seed, source="solve")
@@ -49,8 +50,6 @@ def plan_command(day, region, time_limit, seed, publish):
         for u in v.unassigned:
             click.echo(f"  unassigned booking {u.booking_id}: {u.reason}")
         if publish:
-            from dispatch.models import DispatchPlan
-
             plan = db.session.get(DispatchPlan, v.plan_id)
             publish_version(plan, None, plan.revision)
             db.session.commit()

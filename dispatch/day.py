@@ -19,10 +19,11 @@ from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Region
 from booking.slots import local_to_utc, zone_for
-from dispatch.model import DispatchProblem, TimeWindow, Visit
-from dispatch.model import Lab as CoreLab
-from dispatch.model import Technician as CoreTechnician
-from dispatch.models import Lab, Shift, ShiftException, Technician
+from booking.states import FIELD_KINDS
+from dispatch.engine.problem import DispatchProblem, TimeWindow, Visit
+from dispatch.engine.problem import Lab as CoreLab
+from dispatch.engine.problem import Technician as CoreTechnician
+from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
 from dispatch.travel import build_matrix
 
 # Booking statuses a plan serves; en_route/arrived are kept with their technician.
@@ -96,7 +97,7 @@ def day_bookings(region: Region, day: date, origin: datetime, keep: Collection[i
             db.select(Booking)
             .where(
                 Booking.region_id == region.id,
-                Booking.kind.in_(("home", "office")),
+                Booking.kind.in_(FIELD_KINDS),
                 db.or_(Booking.status.in_(PLANNED_STATUSES), Booking.id.in_(tuple(keep))),
                 Booking.starts_at >= origin,
                 Booking.starts_at < end,
@@ -217,7 +218,6 @@ def build_day(
 
 def _holder(booking_id: int) -> int | None:
     """The technician of the booking in the published plan, if any."""
-    from dispatch.models import DispatchPlan, PlanStop, PlanVersion
 
     return db.session.scalar(
         db.select(PlanStop.technician_id)

@@ -139,12 +139,12 @@ def _patient(rng: random.Random, zips: list[dict], today: date) -> Patient:
 
 def _book(rng: random.Random, coordinator: User, patient: Patient, region: Region, day: date) -> bool:
     """Book the patient's visit on ``day`` in a window the fleet can serve (as the booking page would)."""
-    from booking.services import availability as av
+    from booking.services import availability as av  # cycle: availability calls dispatch.fleet
     from booking.services.bookings import create_booking
 
     kind = "office" if patient.office_address and rng.random() < 0.7 else "home"
     site = av.visit_site(patient, kind)
-    from dispatch.fleet import servable_openings
+    from dispatch.fleet import servable_openings  # cycle: dispatch.fleet imports booking.services.bookings
 
     openings = servable_openings(site, av.region_openings(region, day, day))
     rng.shuffle(openings)

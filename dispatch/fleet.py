@@ -41,6 +41,7 @@ from booking.extensions import db
 from booking.models import Booking, Region, User
 from booking.services.bookings import change_status
 from booking.slots import zone_for
+from booking.states import FIELD_KINDS
 from dispatch.day import (
     PLANNED_STATUSES,
     REQUIRED_SKILLS,
@@ -52,16 +53,16 @@ from dispatch.day import (
     technician_key,
     visit_id,
 )
-from dispatch.insertion import Candidate, DayRoutes, candidate_of, day_routes
+from dispatch.engine.insertion import Candidate, DayRoutes, candidate_of, day_routes
+from dispatch.engine.result import Unassigned, UnassignedReason
+from dispatch.engine.timing import timed_plan
+from dispatch.engine.validation import validate
 from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, ShiftException, Technician
-from dispatch.plan import Unassigned, UnassignedReason
 from dispatch.plans import audit, bump_revision, plan_for, store_version, version
-from dispatch.timing import timed_plan
 from dispatch.travel import durations_between, travel_for
-from dispatch.validation import validate
 
 if TYPE_CHECKING:
-    from booking.services.availability import Opening, Site
+    from booking.services.availability import Opening, Site  # cycle: availability calls this module
 
 _CACHE: OrderedDict[tuple, PromisedDay] = OrderedDict()
 _LOCK = threading.Lock()
@@ -104,7 +105,7 @@ def _fingerprint(region: Region, day: date, exclude_booking: int | None) -> str:
         )
         .where(
             Booking.region_id == region.id,
-            Booking.kind.in_(("home", "office")),
+            Booking.kind.in_(FIELD_KINDS),
             Booking.status.in_(PLANNED_STATUSES),
             Booking.starts_at >= origin,
             Booking.starts_at < end,
@@ -288,7 +289,7 @@ def place_in_published(booking: Booking, actor: User) -> None:
 
     :raise Conflict: (409) the published routes cannot take it.
     """
-    if booking.region_id is None or booking.kind not in ("home", "office"):
+    if booking.region_id is None or booking.kind not in FIELD_KINDS:
         return
     region = db.session.get(Region, booking.region_id)
     day = booking.starts_at.astimezone(zone_for(region.time_zone)).date()

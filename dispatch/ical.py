@@ -26,7 +26,7 @@ def _event(uid: str, summary: str, start: str, end: str, location: str | None, d
 
 
 def route_calendar(route: dict) -> bytes:
-    """The iCalendar bytes of a route as :func:`dispatch.views.route_view` shapes it."""
+    """The iCalendar bytes of a route as :func:`dispatch.shapes.route_view` shapes it."""
     calendar = Calendar()
     calendar.add("prodid", "-//labvisit//dispatch route//EN")
     calendar.add("version", "2.0")

@@ -20,8 +20,8 @@ from booking.models import Booking, Region, User
 from booking.schemas import MAX_ID
 from booking.services.bookings import change_status
 from dispatch.day import DayData, instant, key_id
+from dispatch.engine.result import Plan
 from dispatch.models import DispatchPlan, PlanAudit, PlanRoute, PlanStop, PlanUnassigned, PlanVersion
-from dispatch.plan import Plan
 
 WINDOW_MINUTES = 60  # the arrival window shown to the patient, inside the booked window
 WINDOW_STEP = 15

@@ -10,7 +10,7 @@ when.
 Live ETAs are recomputed from the reported place and time, never from stale
 ones: the day is the planner's (:func:`dispatch.day.build_day`, with each
 stop's published arrival window) and the times come from the one timing
-function (:func:`dispatch.timing.timed_route`). An ETA is an arrival and a
+function (:func:`dispatch.engine.timing.timed_route`). An ETA is an arrival and a
 start of service: a technician early for a window waits for it.
 """
 
@@ -31,11 +31,11 @@ from booking.services.bookings import change_status
 from booking.slots import zone_for
 from booking.states import check_undo
 from dispatch.day import build_day, instant, local_seconds, technician_key, visit_id
+from dispatch.engine.timing import timed_route
 from dispatch.models import DispatchPlan, PlanRoute, PlanStop, PlanVersion, StopReport, Technician
 from dispatch.plans import plan_for, version
 from dispatch.published import published_stop, reported_states
-from dispatch.timing import timed_route
-from dispatch.views import route_view
+from dispatch.shapes import route_view
 
 DONE = ("collected", "delivered", "no_show", "cancelled")
 # The steps a report takes from each status (a forgotten tap on the way is filled in).

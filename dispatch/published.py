@@ -9,6 +9,7 @@ from __future__ import annotations
 from booking.extensions import db
 from booking.models import Booking
 from booking.slots import zone_for
+from booking.states import FIELD_KINDS
 from dispatch.models import DispatchPlan, PlanStop, PlanVersion, StopReport, Technician
 
 
@@ -24,7 +25,7 @@ def published_stop(booking_id: int) -> PlanStop | None:
 
 def published_visit(booking: Booking) -> dict:
     """What the patient sees of a published plan: the technician's first name and an arrival window."""
-    if booking.kind not in ("home", "office"):
+    if booking.kind not in FIELD_KINDS:
         return {"technician_first_name": None, "arrival_window": None}
     stop = published_stop(booking.id)
     if stop is None:

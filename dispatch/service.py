@@ -24,16 +24,16 @@ from flask import current_app
 
 from booking.extensions import db
 from booking.models import Region, User
-from dispatch import solve, validate
 from dispatch.day import DayData, build_day, local_seconds, visit_id
+from dispatch.engine import solve, validate
+from dispatch.engine.problem import DispatchProblem, TimeWindow
+from dispatch.engine.result import Plan, Unassigned, UnassignedReason
+from dispatch.engine.timing import timed_plan
+from dispatch.engine.validation import InvalidPlanError
 from dispatch.fleet import promised_routes
-from dispatch.model import DispatchProblem, TimeWindow
 from dispatch.models import PlanVersion
-from dispatch.plan import Plan, Unassigned, UnassignedReason
-from dispatch.plans import bump_revision, get_or_create_plan, store_version, version
+from dispatch.plans import audit, bump_revision, get_or_create_plan, store_version, version
 from dispatch.settings import Settings
-from dispatch.timing import timed_plan
-from dispatch.validation import InvalidPlanError
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,6 @@ def plan_day(
     v = store_version(
         plan, data, core, source=source, actor=actor, pins=set(pins), stats=stats, keep_windows=keep
     )
-    from dispatch.plans import audit
 
     audit(
         plan,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.model import TravelMatrix
+from dispatch.engine.problem import TravelMatrix
 from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)

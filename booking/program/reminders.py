@@ -38,6 +38,7 @@ from booking.program.links import page_link
 from booking.program.models import MessageStatus, MessageType, OutboxMessage
 from booking.program.scheduler import periodic
 from booking.services import availability as av
+from booking.states import FIELD_KINDS
 
 DAY_BEFORE = timedelta(hours=24)
 # Statuses in which a visit is still ahead and worth reminding of.
@@ -56,7 +57,7 @@ def _link(path: str) -> str:
 def _context(booking: Booking, language: str, sent_on: datetime | None) -> dict[str, str]:
     """Everything a visit message may say, in the patient's language and the visit's zone."""
     center = booking.service_center
-    end = booking.ends_at if booking.kind in ("home", "office") else None  # a window; else a start time
+    end = booking.ends_at if booking.kind in FIELD_KINDS else None  # a window; else a start time
     return {
         "when": say.when(booking.starts_at, end, booking.time_zone, language, sent_on),
         "place": say.place(booking.kind, language, f"{center.name}, {center.address}" if center else None),

@@ -17,6 +17,7 @@ from booking.models import Patient, Region, ServiceCenter
 from booking.services import capacity
 from booking.services.places import region_for
 from booking.slots import Closure, OpeningHours, Slot, free_slots, slot_grid, zone_for
+from booking.states import FIELD_KINDS
 
 PROVIDER_NOTICE = (
     "The lab analysis is covered by the program, but your provider's office may charge a "
@@ -247,7 +248,7 @@ def availability(patient: Patient, kind: str, first: date, last: date, center_id
             service_center=center_ref(center),
             openings=opening_views(center_openings(center, first, last), center.time_zone),
         )
-    elif kind in ("home", "office"):
+    elif kind in FIELD_KINDS:
         site = visit_site(patient, kind)
         check_range(first, last, site.region.time_zone)
         result.update(

@@ -23,7 +23,7 @@ from booking.services.patients import visible_patient
 from booking.services.repeat import MAX_MONTHS_AHEAD, book_same_time_ahead
 from booking.slots import zone_for
 from booking.specimens import preparation
-from booking.states import is_open
+from booking.states import FIELD_KINDS, is_open
 from booking.web import offers, visit_day
 from booking.web.access import login_required, web_user
 
@@ -277,7 +277,7 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
             if center_id is not None:
                 center = av.active_center(center_id)
                 context.update(center=center, offer=offers.center_offer(patient, center, wanted, month))
-        elif kind in ("home", "office"):
+        elif kind in FIELD_KINDS:
             offer, site = offers.mobile_offer(patient, kind, wanted, month)
             context.update(offer=offer, site=site)
         else:

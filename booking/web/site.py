@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.program import notification_pages, outreach_pages
-from booking.web import access, board, coordinator, patient, technician
+from booking.web import access, coordinator, patient
+from dispatch.web import board, technician
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()

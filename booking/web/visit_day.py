@@ -9,16 +9,17 @@ from __future__ import annotations
 from booking.models import Booking
 from booking.services import availability as av
 from booking.slots import zone_for
+from booking.states import FIELD_KINDS
+from dispatch.published import published_visit
 
 
 def details(visit: Booking, tz: str) -> dict | None:
     """What the patient sees on the visit's day, or None on any other day or kind."""
-    if visit.kind not in ("home", "office"):
+    if visit.kind not in FIELD_KINDS:
         return None
     zone = zone_for(tz)
     if visit.starts_at.astimezone(zone).date() != av.now_utc().astimezone(zone).date():
         return None
-    from dispatch.published import published_visit
 
     published = published_visit(visit)
     window = published["arrival_window"]

@@ -26,7 +26,7 @@ from dispatch.bench.checker import CheckResult, check_solution
 from dispatch.bench.instances import DEFAULT_COMPARE, DEFAULT_SCALING, best_known, gap_percent, resolve
 from dispatch.bench.report import Cell, format_table, mean
 from dispatch.bench.runs import Run, run_ours
-from dispatch.solomon import read_instance
+from dispatch.engine.solomon import read_instance
 
 SOLVERS = ("ours", "pyvrp", "vroom")
 

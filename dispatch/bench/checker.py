@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from dispatch.solomon import Customer, Instance
+from dispatch.engine.solomon import Customer, Instance
 
 
 def truncated_distance(a: Customer, b: Customer) -> int:

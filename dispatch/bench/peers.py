@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from dispatch.bench.runs import Run
-from dispatch.solomon import Instance, distance_matrix
+from dispatch.engine.solomon import Instance, distance_matrix
 
 
 def run_pyvrp(instance: Instance, time_limit: float, seed: int = 0) -> Run:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from dispatch.search import SearchStrategy
-from dispatch.solomon import Instance, to_problem
-from dispatch.solver import solve
+from dispatch.engine.search import SearchStrategy
+from dispatch.engine.solomon import Instance, to_problem
+from dispatch.engine.solver import solve
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 
-from dispatch import DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
+from dispatch.engine import DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
 from dispatch.travel import GeodesicTravel
 
 UNIT = 10

@@ -12,7 +12,7 @@ import pytest
 from dispatch.bench.__main__ import main
 from dispatch.bench.checker import check_solution
 from dispatch.bench.instances import SHARED, best_known, resolve
-from dispatch.solomon import dimacs_distance, read_instance, to_problem
+from dispatch.engine.solomon import dimacs_distance, read_instance, to_problem
 
 TINY = Path(__file__).parent / "data" / "TINY5.txt"
 

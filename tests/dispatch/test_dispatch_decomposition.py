@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_dispatch_solver import random_problem
 
-from dispatch import (
+from dispatch.engine import (
     DispatchProblem,
     Technician,
     TimeWindow,
@@ -19,11 +19,11 @@ from dispatch import (
     solve,
     validate,
 )
-from dispatch.clustering import _by_bearing, allocate_technicians, cluster_visits, durations_array
-from dispatch.decomposition import PartsOutcome, _Runner
-from dispatch.parts import part_problem
-from dispatch.plan import UnassignedReason
-from dispatch.search import Clock, SearchStrategy
+from dispatch.engine.clustering import _by_bearing, allocate_technicians, cluster_visits, durations_array
+from dispatch.engine.decomposition import PartsOutcome, _Runner
+from dispatch.engine.parts import part_problem
+from dispatch.engine.result import UnassignedReason
+from dispatch.engine.search import Clock, SearchStrategy
 
 
 def euclidean(points):

@@ -3,7 +3,7 @@
 import pytest
 from dispatch_worlds import line_matrix, problem, technician, visit
 
-from dispatch import Break, DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
+from dispatch.engine import Break, DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
 
 
 def test_time_window_end_before_start_is_rejected():

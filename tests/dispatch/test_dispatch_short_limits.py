@@ -6,13 +6,13 @@ import time
 import pytest
 from dispatch_worlds import metro_day, problem, technician, visit
 
-from dispatch import UnassignedReason, solve, validate
-from dispatch.construction import construct, insert
-from dispatch.plan import Plan, SolveStats, Unassigned
-from dispatch.screening import screen
-from dispatch.search import Clock
-from dispatch.solver import _no_worse_than_insertion
-from dispatch.timing import fits, latest_departure, service_start, timed_route
+from dispatch.engine import UnassignedReason, solve, validate
+from dispatch.engine.construction import construct, insert
+from dispatch.engine.result import Plan, SolveStats, Unassigned
+from dispatch.engine.screening import screen
+from dispatch.engine.search import Clock
+from dispatch.engine.solver import _no_worse_than_insertion
+from dispatch.engine.timing import fits, latest_departure, service_start, timed_route
 
 
 def greedy_served(day) -> int:

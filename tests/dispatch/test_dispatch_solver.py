@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from dispatch_worlds import UNIT, problem, technician, visit
 
-from dispatch import (
+from dispatch.engine import (
     Break,
     DispatchProblem,
     Lab,
@@ -24,10 +24,10 @@ from dispatch import (
     solve,
     validate,
 )
-from dispatch.plan import Plan, SolveStats, Unassigned
-from dispatch.routing import RoutingModel
-from dispatch.screening import screen
-from dispatch.solver import _rank
+from dispatch.engine.result import Plan, SolveStats, Unassigned
+from dispatch.engine.routing import RoutingModel
+from dispatch.engine.screening import screen
+from dispatch.engine.solver import _rank
 
 LIMIT = 1.0
 

@@ -6,11 +6,11 @@ import random
 import pytest
 from dispatch_worlds import line_matrix
 
-from dispatch import DispatchProblem, Lab, Technician, TimeWindow, Visit, validate
-from dispatch.construction import insert
-from dispatch.plan import Plan, Unassigned, UnassignedReason
-from dispatch.screening import _masks, can_reach
-from dispatch.timing import finish, fits, latest_departure, latest_departures, timed_route, timetable
+from dispatch.engine import DispatchProblem, Lab, Technician, TimeWindow, Visit, validate
+from dispatch.engine.construction import insert
+from dispatch.engine.result import Plan, Unassigned, UnassignedReason
+from dispatch.engine.screening import _masks, can_reach
+from dispatch.engine.timing import finish, fits, latest_departure, latest_departures, timed_route, timetable
 
 SEEDS = range(40)
 TIMING_KINDS = {"time_window", "lab", "shift", "travel"}

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 from dispatch_worlds import problem, technician, visit
 
-from dispatch import (
+from dispatch.engine import (
     Break,
     InvalidPlanError,
     Lab,

@@ -6,8 +6,8 @@ from datetime import time
 
 from booking.extensions import db
 from booking.models import Booking
-from dispatch.insertion import Candidate, day_routes
-from dispatch.model import DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
+from dispatch.engine.insertion import Candidate, day_routes
+from dispatch.engine.problem import DispatchProblem, Lab, Technician, TimeWindow, TravelMatrix, Visit
 
 HOUR = 3600
 SKILLS = frozenset({"phlebotomy"})

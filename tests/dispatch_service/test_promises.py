@@ -181,10 +181,10 @@ def test_once_published_new_bookings_are_checked_against_the_published_routes(
 
 def test_a_plan_never_serves_fewer_visits_than_the_promised_routes():
     """If the search leaves a promised visit out, the promised routes themselves are the plan."""
-    from dispatch.model import DispatchProblem, Technician, TimeWindow, TravelMatrix, Visit
-    from dispatch.plan import Unassigned, UnassignedReason
+    from dispatch.engine.problem import DispatchProblem, Technician, TimeWindow, TravelMatrix, Visit
+    from dispatch.engine.result import Unassigned, UnassignedReason
+    from dispatch.engine.timing import timed_plan
     from dispatch.service import no_worse_than_promised
-    from dispatch.timing import timed_plan
 
     problem = DispatchProblem(
         visits=(

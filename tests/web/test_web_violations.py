@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking.web.violations import Explainer
+from dispatch.web.violations import Explainer
 
 TZ = "America/New_York"
 

@@ -14,10 +14,10 @@ from flask import current_app
 from booking import schedule
 from booking.models import Booking, Patient, Region
 from booking.slots import local_to_utc, zone_for
+from dispatch.engine.validation import Violation
 from dispatch.models import DispatchPlan, Lab, PlanRoute, PlanStop, PlanVersion, Technician
 from dispatch.plans import etag
 from dispatch.published import reported_states
-from dispatch.validation import Violation
 
 TEST_LABELS = {
     "cbc_with_differential": "Blood: complete blood count with differential",

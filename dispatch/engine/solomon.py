@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from dispatch.model import DispatchProblem, Technician, TimeWindow, TravelMatrix, Visit
+from dispatch.engine.problem import DispatchProblem, Technician, TimeWindow, TravelMatrix, Visit
 
 SCALE = 10
 

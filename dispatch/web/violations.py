@@ -2,7 +2,7 @@
 
 A violation arrives as fields (``kind``, ``booking_id``, ``technician_id``,
 ``lab_id``, the local date-times ``time`` and ``limit``, ``windows``,
-``amount`` and ``maximum``; see ``dispatch.views.violation_view``). Each kind
+``amount`` and ``maximum``; see ``dispatch.shapes.violation_view``). Each kind
 has a sentence built from those fields; the engine's own message is shown
 only for a kind without one.
 """

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.model import DispatchProblem, Technician, Visit
-from dispatch.plan import Unassigned, UnassignedReason
-from dispatch.timing import latest_departure, latest_departures, service_start
+from dispatch.engine.problem import DispatchProblem, Technician, Visit
+from dispatch.engine.result import Unassigned, UnassignedReason
+from dispatch.engine.timing import latest_departure, latest_departures, service_start
 
 # Larger than any time in a problem.
 NEVER = 2**50

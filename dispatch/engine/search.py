@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util.optional_boolean_pb2 import BOOL_FALSE
 
-from dispatch.routing import RoutingModel
-from dispatch.timing import fits
+from dispatch.engine.routing import RoutingModel
+from dispatch.engine.timing import fits
 
 FirstSolution = routing_enums_pb2.FirstSolutionStrategy
 Metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic

@@ -22,8 +22,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from dispatch.model import DispatchProblem, TravelMatrix
-from dispatch.search import SearchStrategy
+from dispatch.engine.problem import DispatchProblem, TravelMatrix
+from dispatch.engine.search import SearchStrategy
 
 # A part needs at least this long to build its model and find a first plan.
 MIN_PART_LIMIT = 0.25
@@ -82,7 +82,7 @@ def solve_part(
 ):
     """Solve one part within ``budget`` seconds and before ``deadline``
     (``time.monotonic()``); ``None`` when no time is left for it."""
-    from dispatch.solver import solve  # the solver imports this module
+    from dispatch.engine.solver import solve  # the solver imports this module
 
     limit = min(budget, deadline - time.monotonic())
     if limit < MIN_PART_LIMIT:
@@ -111,5 +111,5 @@ def part_executor(workers: int) -> Executor:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["dispatch.solver"])
+    context.set_forkserver_preload(["dispatch.engine.solver"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)

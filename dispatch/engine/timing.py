@@ -4,11 +4,11 @@ then the lab drop and the way home.
 Everything that times a route whose order is given uses these functions: a
 coordinator's reordering, a plan being followed, the screening of what a
 technician could reach at all, a warm start cut down to what fits, and the
-fast construction of a first plan (:mod:`dispatch.construction`, whose
+fast construction of a first plan (:mod:`dispatch.engine.construction`, whose
 vectorised check is tested against :func:`timetable`). The engine decides
 order and times together; for a given order this computes the earliest
-timetable and the best lab drop, and builds a core :class:`~dispatch.plan.Plan`
-that :func:`dispatch.validate` can judge. A stop that cannot be reached in its
+timetable and the best lab drop, and builds a core :class:`~dispatch.engine.result.Plan`
+that :func:`dispatch.engine.validate` can judge. A stop that cannot be reached in its
 window is scheduled late on purpose, so the validator reports the broken
 window instead of it being hidden. Breaks are not placed here (the search
 places them). Pure.
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dispatch.model import DispatchProblem, Lab, Technician, Visit
-from dispatch.plan import LabDrop, Plan, Route, Stop, Unassigned
+from dispatch.engine.problem import DispatchProblem, Lab, Technician, Visit
+from dispatch.engine.result import LabDrop, Plan, Route, Stop, Unassigned
 
 
 @dataclass(frozen=True)

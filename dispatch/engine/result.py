@@ -1,7 +1,7 @@
 """What a solve returns: routes with their timetable, unassigned visits with
 a reason, the objective and search statistics.
 
-Times are in the same units as the :class:`~dispatch.model.DispatchProblem`
+Times are in the same units as the :class:`~dispatch.engine.problem.DispatchProblem`
 they were solved from.
 """
 
@@ -92,7 +92,7 @@ class SolveStats:
 
 @dataclass(frozen=True)
 class Plan:
-    """The result of :func:`dispatch.solve`.
+    """The result of :func:`dispatch.engine.solve`.
 
     ``status`` is a name, never a number: OR-Tools' routing status name such
     as ``"ROUTING_SUCCESS"``, or ``"EMPTY"`` when there was nothing to route.
@@ -119,5 +119,5 @@ class Plan:
         return sum(route.distance for route in self.routes)
 
     def as_initial_routes(self) -> dict[str, list[str]]:
-        """The routes in the shape :func:`dispatch.solve` takes as a warm start."""
+        """The routes in the shape :func:`dispatch.engine.solve` takes as a warm start."""
         return {route.technician_id: route.visit_ids for route in self.routes}

@@ -1,6 +1,6 @@
 """Split a large day into groups of visits, each with its technicians.
 
-Used for the first plan of a large day (:mod:`dispatch.decomposition`): each
+Used for the first plan of a large day (:mod:`dispatch.engine.decomposition`): each
 group is solved as an independent problem, so a group should hold visits that
 a small set of routes would serve together. Only the travel matrix is used
 (the problem has no coordinates):
@@ -25,7 +25,7 @@ import random
 
 import numpy as np
 
-from dispatch.model import DispatchProblem
+from dispatch.engine.problem import DispatchProblem
 
 ROUNDS = 8
 # Groups may grow this much over the even share, so a compact cluster is not

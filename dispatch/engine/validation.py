@@ -1,7 +1,7 @@
 """An independent check of a plan against the problem data.
 
 Nothing here trusts the solver: every constraint is re-derived from the
-:class:`~dispatch.model.DispatchProblem` and the plan's own times, so a bug in
+:class:`~dispatch.engine.problem.DispatchProblem` and the plan's own times, so a bug in
 how the OR-Tools model was built shows up as a violation instead of a wrong
 route on a technician's phone.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from dispatch.model import DispatchProblem, Technician, Visit
-from dispatch.plan import Plan, Route
+from dispatch.engine.problem import DispatchProblem, Technician, Visit
+from dispatch.engine.result import Plan, Route
 
 
 @dataclass(frozen=True)

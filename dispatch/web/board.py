@@ -14,11 +14,19 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from booking.errors import Conflict, DomainError
+from booking.errors import Conflict, DomainError, Unprocessable
 from booking.extensions import db
 from booking.models import Booking, Region, Role
 from booking.web.access import login_required, web_user
-from booking.web.violations import Explainer
+from dispatch import jobs
+from dispatch.adjust import apply_change
+from dispatch.day import day_bookings, day_origin, technicians_on_shift
+from dispatch.models import DispatchJob, PlanAudit, ShiftException, Technician
+from dispatch.plans import PreconditionFailed, etag, expected_revision, plan_for, plan_or_404, version
+from dispatch.plans import publish as publish_plan
+from dispatch.routemap import plan_svg
+from dispatch.shapes import version_view
+from dispatch.web.violations import Explainer
 
 bp = Blueprint("board", __name__, url_prefix="/coordinator")
 
@@ -42,8 +50,6 @@ def _board_url(region: Region, day: date, **kwargs) -> str:
 
 
 def _latest_job(region: Region, day: date):
-    from dispatch import jobs
-    from dispatch.models import DispatchJob
 
     job = db.session.scalar(
         db.select(DispatchJob)
@@ -55,10 +61,6 @@ def _latest_job(region: Region, day: date):
 
 
 def _board_context(region: Region, day: date) -> dict:
-    from dispatch.day import day_bookings, day_origin, technicians_on_shift
-    from dispatch.models import PlanAudit, ShiftException, Technician
-    from dispatch.plans import etag, plan_for, version
-    from dispatch.views import version_view
 
     plan = plan_for(region, day)
     current = version(plan, plan.current_number) if plan else None
@@ -129,8 +131,6 @@ def board(region_id: int, day: str):
 @login_required(*STAFF)
 def plan(region_id: int, day: str):
     """Plan the day, or re-optimize it keeping pins and published windows (a background job)."""
-    from dispatch import jobs
-    from dispatch.plans import expected_revision, plan_for
 
     region, when = _region_day(region_id, day)
     existing = plan_for(region, when)
@@ -153,8 +153,6 @@ def plan(region_id: int, day: str):
 @login_required(*STAFF)
 def publish(plan_id: int):
     """Publish the current version: technicians and patients see it."""
-    from dispatch.plans import expected_revision, plan_or_404
-    from dispatch.plans import publish as publish_plan
 
     plan = plan_or_404(plan_id)
     region, when = plan.region, plan.day
@@ -176,7 +174,6 @@ def _change_from(form) -> dict:
 
     :raise Unprocessable: (422) an unknown action or a malformed number.
     """
-    from booking.errors import Unprocessable
 
     action = form.get("action", "")
     if action not in ACTIONS:
@@ -205,8 +202,6 @@ def _change_from(form) -> dict:
 @login_required(*STAFF)
 def change(plan_id: int):
     """Apply one change; if it would break a rule, show the violations and apply nothing."""
-    from dispatch.adjust import apply_change
-    from dispatch.plans import PreconditionFailed, expected_revision, plan_or_404
 
     plan = plan_or_404(plan_id)
     region, when = plan.region, plan.day
@@ -275,8 +270,6 @@ def _done_message(data: dict) -> str:
 @login_required(*STAFF)
 def route_map(plan_id: int):
     """The current version's routes as a self-contained SVG."""
-    from dispatch.plans import plan_or_404, version
-    from dispatch.routemap import plan_svg
 
     plan = plan_or_404(plan_id)
     v = version(plan, plan.current_number)

@@ -1,10 +1,10 @@
 """``solve``: the dispatch engine's one entry point.
 
 It screens visits no technician could serve (reported with a reason), builds
-the OR-Tools routing model (:mod:`dispatch.routing`), searches within the time
-limit (:mod:`dispatch.search`), reads the plan back, and validates it
+the OR-Tools routing model (:mod:`dispatch.engine.routing`), searches within the time
+limit (:mod:`dispatch.engine.search`), reads the plan back, and validates it
 independently before returning it: a plan that breaks a constraint raises
-:class:`~dispatch.validation.InvalidPlanError` instead of reaching a
+:class:`~dispatch.engine.validation.InvalidPlanError` instead of reaching a
 technician.
 """
 
@@ -14,16 +14,25 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from dispatch.construction import Insertion, construct, insert
-from dispatch.decomposition import PartsOutcome, route_cost, solve_by_parts
-from dispatch.model import DispatchProblem
-from dispatch.parts import available_cores, process_pool, solve_part
-from dispatch.plan import LabDrop, Plan, Route, ScheduledBreak, SolveStats, Stop, Unassigned, UnassignedReason
-from dispatch.routing import RoutingModel
-from dispatch.screening import screen
-from dispatch.search import Clock, SearchOutcome, SearchStrategy, run_search
-from dispatch.timing import fits, timed_route
-from dispatch.validation import ensure_valid
+from dispatch.engine.construction import Insertion, construct, insert
+from dispatch.engine.decomposition import PartsOutcome, route_cost, solve_by_parts
+from dispatch.engine.parts import available_cores, process_pool, solve_part
+from dispatch.engine.problem import DispatchProblem
+from dispatch.engine.result import (
+    LabDrop,
+    Plan,
+    Route,
+    ScheduledBreak,
+    SolveStats,
+    Stop,
+    Unassigned,
+    UnassignedReason,
+)
+from dispatch.engine.routing import RoutingModel
+from dispatch.engine.screening import screen
+from dispatch.engine.search import Clock, SearchOutcome, SearchStrategy, run_search
+from dispatch.engine.timing import fits, timed_route
+from dispatch.engine.validation import ensure_valid
 
 LARGE_DAY = 300
 # Shorter solves stay in one process: starting workers costs a fraction of a second.
@@ -121,7 +130,7 @@ def _no_worse_than_insertion(
     problem: DispatchProblem, screening, plan: Plan, first: Insertion, first_time: float, clock: Clock
 ) -> Plan:
     """The better of the search's plan and the construction's first plan
-    (:mod:`dispatch.construction`), with every visit the search left out
+    (:mod:`dispatch.engine.construction`), with every visit the search left out
     inserted where it fits.
 
     Afterwards a visit is unassigned as ``no_capacity`` only when no
@@ -224,7 +233,7 @@ def _solve_by_parts(
     problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int, first: Insertion
 ) -> Plan:
     """Many small problems instead of one large one (see
-    :mod:`dispatch.decomposition`)."""
+    :mod:`dispatch.engine.decomposition`)."""
     routable = [v.id for v in problem.visits if v.id in screening.allowed]
     start = {t: timed_route(problem, t, ids) for t, ids in first.routes.items() if ids}
     pending = set(first.unplaced) | set(first.not_tried)

@@ -6,7 +6,7 @@ travel among every position of every eligible technician's day that
 keeps all windows, the lab cutoff, the shift, maximum visits and capacity. A
 position is checked in constant time from each stop's earliest departure and
 latest start of service (the latest at which the rest of the route still
-fits), derived from :mod:`dispatch.timing` and tested against it; all
+fits), derived from :mod:`dispatch.engine.timing` and tested against it; all
 positions of all technicians are checked at once with numpy, so a
 thousand-visit day takes a fraction of a second.
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dispatch.model import DispatchProblem, Technician, Visit
-from dispatch.timing import latest_departure, latest_departures, service_start, timed_route
+from dispatch.engine.problem import DispatchProblem, Technician, Visit
+from dispatch.engine.timing import latest_departure, latest_departures, service_start, timed_route
 
 # Larger than any time or cost in a problem, small enough not to overflow sums.
 NEVER = 2**50
@@ -259,7 +259,7 @@ def earliest_departures(
 ) -> tuple[list[int], list[int]] | None:
     """Departure times from the start and from each stop, and each stop's
     start of service, on the earliest timetable (as
-    :func:`dispatch.timing.timetable`); ``None`` if a window is missed."""
+    :func:`dispatch.engine.timing.timetable`); ``None`` if a window is missed."""
     matrix = problem.matrix
     location, clock = tech.start_location, tech.shift.start
     departures, starts = [clock], []

@@ -20,6 +20,11 @@ from booking.services import availability as av
 from booking.slots import zone_for
 from booking.specimens import containers_for, order_number
 from booking.web.access import login_required, web_user
+from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
+from dispatch.plans import plan_for, version
+from dispatch.progress import report_progress, undo_last_report, undoable_report
+from dispatch.routemap import plan_svg
+from dispatch.shapes import route_view
 
 bp = Blueprint("technician", __name__, url_prefix="/technician")
 
@@ -29,14 +34,11 @@ OPEN_AT_STOP = ("confirmed", "assigned", "en_route", "arrived")
 
 def _me():
     """The signed-in technician's record, or None when the account has none yet."""
-    from dispatch.models import Technician
 
     return db.session.scalar(db.select(Technician).where(Technician.user_id == web_user().id))
 
 
 def _route(tech, day: date) -> dict:
-    from dispatch.plans import plan_for, version
-    from dispatch.views import route_view
 
     plan = plan_for(tech.region, day)
     route = route_view(tech, plan, version(plan, plan.published_number) if plan else None, day)
@@ -94,7 +96,6 @@ def _today(tech) -> date:
 
 def _next_route_day(tech, after: date) -> date | None:
     """The next day after ``after`` on which the technician has stops in a published plan."""
-    from dispatch.models import DispatchPlan, PlanStop, PlanVersion
 
     return db.session.scalar(
         db.select(db.func.min(DispatchPlan.day))
@@ -109,7 +110,6 @@ def _next_route_day(tech, after: date) -> date | None:
 
 
 def _render(tech, day: date, errors: dict | None = None, status: int = 200):
-    from dispatch.progress import undoable_report
 
     route = _route(tech, day) if tech else None
     upcoming = _next_route_day(tech, day) if tech and not (route and route["stops"]) else None
@@ -148,8 +148,6 @@ def route_map():
 
     :raise 404: no published route with stops for the technician on that day.
     """
-    from dispatch.plans import plan_for, version
-    from dispatch.routemap import plan_svg
 
     tech = _me()
     day = _parse_day(request.args.get("date")) or (_today(tech) if tech else None)
@@ -189,7 +187,6 @@ def report(booking_id: int):
 
     :raise 404: not a stop of the technician's published route.
     """
-    from dispatch.progress import report_progress
 
     tech = _me()
     if tech is None:
@@ -225,7 +222,6 @@ def report(booking_id: int):
 @login_required(Role.TECHNICIAN)
 def undo():
     """Take back the technician's last report, within ``REPORT_UNDO_MINUTES``."""
-    from dispatch.progress import undo_last_report
 
     tech = _me()
     if tech is None:

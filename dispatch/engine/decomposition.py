@@ -3,16 +3,16 @@
 OR-Tools' routing search works well up to a few hundred visits, but on a
 thousand even one descent over the whole day barely moves in two minutes (each
 move is checked against every constraint of every route). So a large day is
-solved as many small, independent problems (:mod:`dispatch.parts`), each a
-:class:`~dispatch.model.DispatchProblem` solved and validated by ``solve``, in
+solved as many small, independent problems (:mod:`dispatch.engine.parts`), each a
+:class:`~dispatch.engine.problem.DispatchProblem` solved and validated by ``solve``, in
 worker processes when there are several cores:
 
-0. **First plan by construction** (:mod:`dispatch.construction`,
+0. **First plan by construction** (:mod:`dispatch.engine.construction`,
    made by ``solve`` in the calling process before any worker starts): the
    plan to improve on, and the start when the limit leaves no time for
    step 1.
 1. **First plan by groups**: the visits are split into groups of about
-   ``PART_VISITS`` (:mod:`dispatch.clustering`), technicians are shared out
+   ``PART_VISITS`` (:mod:`dispatch.engine.clustering`), technicians are shared out
    in proportion, and each group is solved from scratch with the iterated
    local search. Visits a group could not place are retried with the
    technicians no group used.
@@ -35,11 +35,11 @@ from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from dispatch.clustering import allocate_technicians, cluster_visits, durations_array
-from dispatch.model import DispatchProblem
-from dispatch.parts import InlineExecutor, part_executor, part_problem, solve_part
-from dispatch.plan import Route
-from dispatch.search import QUICK_PART, Clock, SearchStrategy
+from dispatch.engine.clustering import allocate_technicians, cluster_visits, durations_array
+from dispatch.engine.parts import InlineExecutor, part_executor, part_problem, solve_part
+from dispatch.engine.problem import DispatchProblem
+from dispatch.engine.result import Route
+from dispatch.engine.search import QUICK_PART, Clock, SearchStrategy
 
 PART_VISITS = 100
 IDLE_PER_PART = 2

@@ -1,9 +1,9 @@
 """Can one more visit join a day's routes without breaking any? Pure and fast.
 
-The routes are those of a :class:`~dispatch.model.DispatchProblem`, the same
+The routes are those of a :class:`~dispatch.engine.problem.DispatchProblem`, the same
 problem the planner solves (skills, pins, shifts, visit limits, labs and the
 travel matrix from the configured source), timed by the one timing function,
-:func:`dispatch.timing.timed_route`. On top of those times each route keeps,
+:func:`dispatch.engine.timing.timed_route`. On top of those times each route keeps,
 per stop, its earliest departure and its latest feasible start of service
 (backward pass from window ends, shift end and lab cutoffs). Inserting a
 visit between two stops is then an O(1) test: it must start inside its own
@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dispatch.model import DispatchProblem, Technician, Visit
-from dispatch.timing import timed_route
+from dispatch.engine.problem import DispatchProblem, Technician, Visit
+from dispatch.engine.timing import timed_route
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class DayRoutes:
         return {v.id for r in self.routes.values() for v in r.visits}
 
     def as_routes(self) -> dict[str, list[str]]:
-        """The routes in the shape :func:`dispatch.solve` takes as a warm start."""
+        """The routes in the shape :func:`dispatch.engine.solve` takes as a warm start."""
         return {t: r.visit_ids for t, r in self.routes.items() if r.visits}
 
     # --- times ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The OR-Tools routing model of a :class:`~dispatch.model.DispatchProblem`.
+"""The OR-Tools routing model of a :class:`~dispatch.engine.problem.DispatchProblem`.
 
 Vehicles: one per technician; when the problem has labs, one per
 (technician, lab that technician can reach in time), whose route *ends at the
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp
 
-from dispatch.model import DispatchProblem, Lab, Technician, Visit
-from dispatch.screening import Screening
+from dispatch.engine.problem import DispatchProblem, Lab, Technician, Visit
+from dispatch.engine.screening import Screening
 
 MAX_OBJECTIVE = 2**62
 
