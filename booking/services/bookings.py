@@ -174,7 +174,7 @@ def _take(placement: Placement, booking_id: int | None = None) -> None:
         capacity.take_place(placement.capacity_key, placement.capacity, full_message=placement.full_message)
     if placement.region_id is not None:
         # dispatch: after the day's counter row is taken (and locked), check the fleet can still reach it
-        from dispatch.fleet import ensure_servable
+        from dispatch.fleet import ensure_servable  # cycle: dispatch.fleet imports change_status from here
 
         ensure_servable(
             placement.region_id,
@@ -218,7 +218,7 @@ def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
     flush_or_conflict(month)
     if placement.region_id is not None:
         # dispatch: once the day's plan is published, the visit joins its routes (or is refused)
-        from dispatch.fleet import place_in_published
+        from dispatch.fleet import place_in_published  # cycle: as above
 
         place_in_published(booking, actor)
     reminders.booking_created(booking)
