@@ -74,10 +74,6 @@ def checks_query(patient_id: int):
     )
 
 
-def done_dates(patient_id: int) -> list[date]:
-    return list(db.session.scalars(select(SkinCheck.done_on).where(SkinCheck.patient_id == patient_id)))
-
-
 def check_view(check: SkinCheck) -> dict:
     return {
         "id": check.id,
