@@ -5,6 +5,8 @@ A technician reaches only their own route: another technician's id is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Response, render_template
@@ -29,42 +31,21 @@ from dispatch.schemas import (
 from dispatch.shapes import route_view
 
 # --- routes ---------------------------------------------------------------------------
+#
+# The route comes in three formats, each at two addresses: ``/{id}/...`` for staff and the
+# technician themselves, ``/me/...`` for the signed-in technician. One view class per format
+# and address is generated from the table below, so the six endpoints cannot drift apart.
 
 
 def _route_of(technician_id: int | None, day: date) -> dict:
-
     tech = visible_technician(technician_id)
     plan = plan_for(tech.region, day)
     v = version(plan, plan.published_number) if plan else None
     return route_view(tech, plan, v, day)
 
 
-@tech_blp.route("/<int:technician_id>/route")
-class RouteById(MethodView):
-    @roles_allowed(Role.TECHNICIAN, *STAFF)
-    @tech_blp.arguments(RouteArgsSchema, location="query")
-    @tech_blp.response(200, RouteSchema)
-    @documented_errors(tech_blp, 401, 403, 404, 422)
-    def get(self, args, technician_id):
-        """A technician's published route of the day (staff; a technician only their own)."""
-        return _route_of(technician_id, args["date"])
-
-
-@tech_blp.route("/me/route")
-class MyRoute(MethodView):
-    @roles_allowed(Role.TECHNICIAN)
-    @tech_blp.arguments(RouteArgsSchema, location="query")
-    @tech_blp.response(200, RouteSchema)
-    @documented_errors(tech_blp, 401, 403, 404, 422)
-    def get(self, args):
-        """The caller's own published route of the day."""
-        return _route_of(None, args["date"])
-
-
 def _ics(technician_id: int | None, day: date) -> Response:
-
-    tech = visible_technician(technician_id)
-    body = route_calendar(_route_of(tech.id if technician_id is not None else None, day))
+    body = route_calendar(_route_of(technician_id, day))
     return Response(
         body,
         mimetype="text/calendar",
@@ -73,55 +54,70 @@ def _ics(technician_id: int | None, day: date) -> Response:
 
 
 def _sheet(technician_id: int | None, day: date) -> Response:
-
     return Response(
         render_template("dispatch/route_sheet.html", route=_route_of(technician_id, day)),
         mimetype="text/html",
     )
 
 
-@tech_blp.route("/<int:technician_id>/route.ics")
-class RouteIcsById(MethodView):
-    @roles_allowed(Role.TECHNICIAN, *STAFF)
-    @tech_blp.arguments(RouteArgsSchema, location="query")
-    @tech_blp.response(200, content_type="text/calendar", description="The route (text/calendar).")
-    @documented_errors(tech_blp, 401, 403, 404, 422)
-    def get(self, args, technician_id):
-        """The route as an iCalendar file, one event per stop and one for the lab drop."""
-        return _ics(technician_id, args["date"])
+@dataclass(frozen=True)
+class _Format:
+    suffix: str  # after /{id} or /me
+    render: Callable[[int | None, date], object]
+    response: dict  # flask-smorest's response(200, ...) arguments
+    doc: str
 
 
-@tech_blp.route("/me/route.ics")
-class MyRouteIcs(MethodView):
-    @roles_allowed(Role.TECHNICIAN)
-    @tech_blp.arguments(RouteArgsSchema, location="query")
-    @tech_blp.response(200, content_type="text/calendar", description="The route (text/calendar).")
-    @documented_errors(tech_blp, 401, 403, 404, 422)
-    def get(self, args):
-        """The caller's route as an iCalendar file."""
-        return _ics(None, args["date"])
+_FORMATS = (
+    _Format("route", _route_of, {"schema": RouteSchema}, "The published route of the day."),
+    _Format(
+        "route.ics",
+        _ics,
+        {"content_type": "text/calendar", "description": "The route (text/calendar)."},
+        "The route as an iCalendar file, one event per stop and one for the lab drop.",
+    ),
+    _Format(
+        "route/sheet",
+        _sheet,
+        {"content_type": "text/html", "description": "The route (text/html)."},
+        "A printable route sheet (HTML).",
+    ),
+)
 
 
-@tech_blp.route("/<int:technician_id>/route/sheet")
-class RouteSheetById(MethodView):
-    @roles_allowed(Role.TECHNICIAN, *STAFF)
-    @tech_blp.arguments(RouteArgsSchema, location="query")
-    @tech_blp.response(200, content_type="text/html", description="The route (text/html).")
-    @documented_errors(tech_blp, 401, 403, 404, 422)
-    def get(self, args, technician_id):
-        """A printable route sheet (HTML)."""
-        return _sheet(technician_id, args["date"])
+def _register(fmt: _Format) -> None:
+    """One view at ``/{id}/<suffix>`` (a technician: only their own; staff: anyone's) and one at ``/me``."""
+
+    def by_id(self, args, technician_id):
+        return fmt.render(technician_id, args["date"])
+
+    def mine(self, args):
+        return fmt.render(None, args["date"])
+
+    for path, roles, get, who in (
+        (
+            f"/<int:technician_id>/{fmt.suffix}",
+            (Role.TECHNICIAN, *STAFF),
+            by_id,
+            "staff; a technician only their own",
+        ),
+        (f"/me/{fmt.suffix}", (Role.TECHNICIAN,), mine, "the caller's own"),
+    ):
+        get.__doc__ = f"{fmt.doc} ({who})"
+        get = roles_allowed(*roles)(get)
+        get = tech_blp.arguments(RouteArgsSchema, location="query")(get)
+        get = tech_blp.response(200, **fmt.response)(get)
+        get = documented_errors(tech_blp, 401, 403, 404, 422)(get)
+        name = ("My" if path.startswith("/me") else "") + "".join(
+            part.capitalize() for part in fmt.suffix.replace(".", "/").split("/")
+        )
+        tech_blp.route(path, endpoint=name + ("" if path.startswith("/me") else "ById"))(
+            type(name, (MethodView,), {"get": get})
+        )
 
 
-@tech_blp.route("/me/route/sheet")
-class MyRouteSheet(MethodView):
-    @roles_allowed(Role.TECHNICIAN)
-    @tech_blp.arguments(RouteArgsSchema, location="query")
-    @tech_blp.response(200, content_type="text/html", description="The route (text/html).")
-    @documented_errors(tech_blp, 401, 403, 404, 422)
-    def get(self, args):
-        """The caller's printable route sheet (HTML)."""
-        return _sheet(None, args["date"])
+for _fmt in _FORMATS:
+    _register(_fmt)
 
 
 @tech_blp.route("/me/stops/<int:booking_id>")
