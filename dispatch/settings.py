@@ -17,6 +17,8 @@ DEFAULTS = {
     "DISPATCH_SPEED_KMH": "28",
     "DISPATCH_QUEUE": "thread",
     "DISPATCH_QUEUE_NAME": "dispatch",
+    # Seconds the engine may take when a coordinator plans a day from the board.
+    "DISPATCH_TIME_LIMIT": "10",
 }
 
 

@@ -49,3 +49,45 @@
     });
   });
 }());
+
+// While a plan is being made, ask the server how far it is (no page reloads: focus and scroll
+// stay). The progress bar follows the engine's time; the status text changes only when the
+// phase does, so screen readers are not read the same sentence every second. When the job
+// ends, the board is loaded once to show the new version (or the failure).
+(function () {
+  "use strict";
+  var box = document.getElementById("planning");
+  if (!box || !window.fetch) { return; }
+  var text = document.getElementById("planning-text");
+  var bar = document.getElementById("planning-progress");
+  var phase = null;
+
+  function describe(job) {
+    var what = job.kind === "reoptimize" ? "Re-optimizing" : "Planning";
+    if (job.status === "queued") { return what + " the day: waiting for a worker."; }
+    return what + " the day: the engine is searching for the best routes (at most " +
+      Math.round(job.time_limit) + " seconds). The board updates when it is done.";
+  }
+
+  function poll() {
+    fetch(box.dataset.poll, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (job) {
+        if (!job) { window.setTimeout(poll, 3000); return; }
+        if (job.status !== "queued" && job.status !== "running") {
+          window.location.replace(window.location.pathname);
+          return;
+        }
+        if (job.elapsed_seconds !== null && bar) {
+          bar.value = Math.min(job.elapsed_seconds, job.time_limit);
+        }
+        if (job.status !== phase) {
+          phase = job.status;
+          text.textContent = describe(job);
+        }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  poll();
+}());

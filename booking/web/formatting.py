@@ -12,7 +12,7 @@ KIND_LABELS = {
     "service_center": "At a service center",
     "home": "At home",
     "office": "At the office",
-    "provider": "At my healthcare provider",
+    "provider": "At the healthcare provider's office",  # read by the patient and by staff acting for them
 }
 
 STATUS_LABELS = {

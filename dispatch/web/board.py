@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
+from booking.db_types import utcnow
 from booking.errors import Conflict, DomainError, Unprocessable
 from booking.extensions import db
 from booking.models import Booking, Region, Role
@@ -24,7 +25,9 @@ from dispatch.day import day_bookings, day_origin, technicians_on_shift
 from dispatch.models import DispatchJob, PlanAudit, ShiftException, Technician
 from dispatch.plans import PreconditionFailed, etag, expected_revision, plan_for, plan_or_404, version
 from dispatch.plans import publish as publish_plan
+from dispatch.publish_summary import publish_summary
 from dispatch.routemap import plan_svg
+from dispatch.settings import Settings
 from dispatch.shapes import version_view
 from dispatch.web.violations import Explainer
 
@@ -32,7 +35,6 @@ bp = Blueprint("board", __name__, url_prefix="/coordinator")
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 ACTIONS = ("move", "pin", "unpin", "unassign", "technician_unavailable", "add_booking")
-DEFAULT_TIME_LIMIT = 5.0
 AUDIT_SHOWN = 8
 
 
@@ -127,17 +129,39 @@ def board(region_id: int, day: str):
     return render_template("coordinator/board.html", **_board_context(region, when))
 
 
+@bp.get("/regions/<int:region_id>/days/<day>/planning")
+@login_required(*STAFF)
+def planning(region_id: int, day: str):
+    """The day's latest planning job as JSON, polled by the board while it runs (no page reloads)."""
+    region, when = _region_day(region_id, day)
+    job = _latest_job(region, when)
+    if job is None:
+        return {"status": "none"}
+    elapsed = None
+    if job.started_at is not None:
+        elapsed = round(((job.finished_at or utcnow()) - job.started_at).total_seconds(), 1)
+    return {
+        "status": job.status,
+        "kind": job.kind,
+        "elapsed_seconds": elapsed,
+        "time_limit": job.time_limit,
+        "version": job.result_version,
+        "error": job.error if job.status == "failed" else None,
+    }
+
+
 @bp.post("/regions/<int:region_id>/days/<day>/plan")
 @login_required(*STAFF)
 def plan(region_id: int, day: str):
-    """Plan the day, or re-optimize it keeping pins and published windows (a background job)."""
+    """Plan the day, or re-optimize it keeping pins and published windows (a background job).
+
+    The time the engine may take is the product's setting (``DISPATCH_TIME_LIMIT``), not a
+    choice put to coordinators; the API still takes one per request.
+    """
 
     region, when = _region_day(region_id, day)
     existing = plan_for(region, when)
-    try:
-        time_limit = min(max(float(request.form.get("time_limit", DEFAULT_TIME_LIMIT)), 0.5), 120.0)
-    except ValueError:
-        time_limit = DEFAULT_TIME_LIMIT
+    time_limit = float(Settings(current_app.config)["DISPATCH_TIME_LIMIT"])
     kind = "reoptimize" if existing is not None and existing.current_number is not None else "solve"
     try:
         expected = expected_revision(existing, request.form.get("etag")) if kind == "reoptimize" else None
@@ -149,6 +173,29 @@ def plan(region_id: int, day: str):
     return redirect(_board_url(region, when))
 
 
+@bp.get("/plans/<int:plan_id>/publish")
+@login_required(*STAFF)
+def publish_review(plan_id: int):
+    """Before publishing: which technicians get which route, and what each patient's page will say."""
+
+    plan = plan_or_404(plan_id)
+    current = version(plan, plan.current_number)
+    if current is None or plan.published_number == current.number:
+        flash("There is no new version to publish.", "info")
+        return redirect(_board_url(plan.region, plan.day))
+    summary = publish_summary(current, version(plan, plan.published_number))
+    return render_template(
+        "coordinator/publish.html",
+        plan=plan,
+        region=plan.region,
+        day=plan.day,
+        summary=summary,
+        etag=etag(plan),
+        tz=plan.region.time_zone,
+        name=visit_name,
+    )
+
+
 @bp.post("/plans/<int:plan_id>/publish")
 @login_required(*STAFF)
 def publish(plan_id: int):
@@ -157,10 +204,15 @@ def publish(plan_id: int):
     plan = plan_or_404(plan_id)
     region, when = plan.region, plan.day
     try:
+        current = version(plan, plan.current_number)
+        summary = publish_summary(current, version(plan, plan.published_number)) if current else None
         v = publish_plan(plan, web_user(), expected_revision(plan, request.form.get("etag")))
         db.session.commit()
+        techs, told = sum(1 for t in summary.technicians if t.stops), summary.told
         flash(
-            f"Version {v.number} is published: technicians see their routes, patients their windows.",
+            f"Version {v.number} is published: {techs} technician{' sees their' if techs == 1 else 's see their'} "
+            f"route{'s' if techs != 1 else ''}; {told} patient{' sees' if told == 1 else 's see'} a new "
+            "technician or arrival window on their visit page.",
             "success",
         )
     except DomainError as exc:
@@ -247,23 +299,35 @@ def _violations_of(exc: DomainError) -> list[dict]:
 
 def _explainer(context: dict) -> Explainer:
     region = context["region"]
-    visits = {i: f"{b.patient.first_name} {b.patient.last_name[:1]}." for i, b in context["bookings"].items()}
+    visits = {i: visit_name(b) for i, b in context["bookings"].items()}
     technicians = {t.id: t.user.first_name for t in context["technicians"]}
     return Explainer(region.time_zone, visits, technicians)
 
 
+def visit_name(booking: Booking) -> str:
+    """How the board names a visit: the patient's first name and initial, as on its stop cards."""
+    return f"{booking.patient.first_name} {booking.patient.last_name[:1]}."
+
+
 def _done_message(data: dict) -> str:
+    """What was done, naming the patient and the technician as the board shows them (never ids)."""
+    if data["action"] == "technician_unavailable":
+        tech = db.session.get(Technician, data.get("technician_id"))
+        who = tech.user.first_name if tech is not None else "The technician"
+        return f"{who} is marked unavailable; their visits are unassigned. Re-optimize to place them."
+    booking = db.session.get(Booking, data.get("booking_id"))
+    visit = f"{visit_name(booking)}'s visit" if booking is not None else "The visit"
+    tech = db.session.get(Technician, data["technician_id"]) if data.get("technician_id") else None
+    to = f" to {tech.user.first_name}" if tech is not None else ""
     what = {
-        "move": "moved",
-        "pin": "pinned",
+        "move": f"moved{to}",
+        "pin": f"pinned{to}",
         "unpin": "unpinned",
         "unassign": "taken off the routes",
-        "add_booking": "added to a route",
-    }
-    if data["action"] == "technician_unavailable":
-        return "The technician is marked unavailable; their visits are unassigned. Re-optimize to place them."
+        "add_booking": f"added to {tech.user.first_name}'s route" if tech is not None else "added to a route",
+    }[data["action"]]
     suffix = " (applied although it breaks a rule)" if data.get("override") else ""
-    return f"Visit {data['booking_id']} {what[data['action']]}{suffix}."
+    return f"{visit} {what}{suffix}."
 
 
 @bp.get("/plans/<int:plan_id>/map.svg")

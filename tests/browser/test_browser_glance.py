@@ -169,3 +169,40 @@ def test_sign_in_page_has_no_serious_accessibility_violation(visit):
     me = visit(viewport=PHONE)
     me.open("/sign-in")
     _check(me, "sign-in", PHONE)
+
+
+@SIZES
+def test_coordinator_board_is_compact_and_its_controls_are_reachable(world, field_day, visit, size):
+    """A planned day: one line per stop, controls on demand and 44 px on a phone; the publish review."""
+    coordinator = world.user("coordinator", first_name="Nora", email="nora@example.org")
+    field_day.technician("Tess")
+    field_day.technician("Omar")
+    names = ["Ann", "Ben", "Cleo", "Dev", "Eve", "Finn"]
+    for i, name in enumerate(names):
+        field_day.visit(9 + i, place=i, first_name=name)
+    field_day.plan()
+
+    me = visit(viewport=size)
+    page = me.sign_in(coordinator.email)
+    me.open(f"/coordinator/regions/{field_day.region_id}/days/{field_day.day.isoformat()}")
+    stops = page.locator("li.board-stop")
+    expect(stops).to_have_count(len(names))
+    expect(page.get_by_role("button", name=re.compile("^Pin"))).to_have_count(0)  # hidden until asked for
+    tallest = max(stops.nth(i).bounding_box()["height"] for i in range(len(names)))
+    assert tallest < (130 if size is PHONE else 70), f"a stop is {tallest:.0f} px tall"
+    _check(me, "board", size)
+
+    stops.first.locator("summary").click()
+    expect(stops.first.get_by_role("button", name=re.compile("^Pin"))).to_be_visible()
+    if size is PHONE:
+        targets = page.locator(".board button:visible, .board summary:visible, .board select:visible")
+        small = [
+            box
+            for box in (targets.nth(i).bounding_box() for i in range(targets.count()))
+            if box["height"] < 44
+        ]
+        assert small == [], f"{len(small)} board controls are under 44 px tall on a phone"
+
+    page.get_by_role("link", name=re.compile("Review and publish version 1")).click()
+    expect(page.get_by_role("heading", name=re.compile("6 get a technician"))).to_be_visible()
+    _check(me, "publish-review", size)

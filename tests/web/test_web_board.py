@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 
@@ -23,7 +24,7 @@ def _planned(field_day, pages, visits=((9, 0), (13, 1))):
     bookings = [
         field_day.visit(hour, place=place, first_name=f"P{i}") for i, (hour, place) in enumerate(visits)
     ]
-    response = pages.post(_board(field_day) + "/plan", {"time_limit": "1"}, token_from=_board(field_day))
+    response = pages.post(_board(field_day) + "/plan", {}, token_from=_board(field_day))
     assert response.status_code == 302
     _wait_for_jobs()
     return tess_id, bookings
@@ -34,7 +35,8 @@ def _etag(html: str) -> str:
 
 
 @pytest.fixture
-def coordinator_pages(signed_in):
+def coordinator_pages(signed_in, app):
+    app.config["DISPATCH_TIME_LIMIT"] = 1  # the product's setting, kept short for the tests
     return signed_in("coordinator")[1]
 
 
@@ -51,14 +53,25 @@ def test_plan_and_publish_from_the_board(field_day, coordinator_pages):
     _, bookings = _planned(field_day, pages)
     html = pages.get(board).get_data(as_text=True)
     assert "Showing version <strong>1</strong>" in html and "P0 V." in html and "P1 V." in html
-    assert "Publish version 1" in html and 'alt="Route map of version 1' in html
+    assert "Review and publish version 1" in html and 'alt="Route map of version 1' in html
+    assert "Solve time" not in html  # the engine's time is the product's setting, not the coordinator's
     plan_id = int(re.search(r"/coordinator/plans/(\d+)/map.svg", html).group(1))
     svg = pages.get(f"/coordinator/plans/{plan_id}/map.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    review = unescape(pages.get(f"/coordinator/plans/{plan_id}/publish").get_data(as_text=True))
+    assert "Publish version 1 of" in review and "2 stops, first arrival" in review
+    assert "2 get a technician and an arrival window" in review and "P0 V." in review and "P1 V." in review
+    assert [field_day.status(b) for b in bookings] == ["confirmed", "confirmed"]  # reviewing changes nothing
     done = _post(pages, f"/coordinator/plans/{plan_id}/publish", board, {})
     assert done.status_code == 302
     assert [field_day.status(b) for b in bookings] == ["assigned", "assigned"]
-    assert "Version 1 is published" in pages.get(board).get_data(as_text=True)
+    after = pages.get(board).get_data(as_text=True)
+    assert (
+        "Version 1 is published: 1 technician sees their route;" in after
+        and "2 patients see a new technician" in after
+    )
+    again = pages.get(f"/coordinator/plans/{plan_id}/publish", follow_redirects=True).get_data(as_text=True)
+    assert "There is no new version to publish." in again
 
 
 def test_a_move_that_breaks_a_window_is_previewed_not_applied(field_day, coordinator_pages):
@@ -95,7 +108,9 @@ def test_pin_unassign_and_assign_back(field_day, coordinator_pages):
     html = pages.get(board).get_data(as_text=True)
     changes = re.search(r"/coordinator/plans/\d+/changes", html).group(0)
     _post(pages, changes, board, {"action": "pin", "booking_id": str(morning)})
-    assert "badge-pinned" in pages.get(board).get_data(as_text=True)
+    html = unescape(pages.get(board).get_data(as_text=True))
+    assert "badge-pinned" in html
+    assert "P0 V.'s visit pinned." in html and f"Visit {morning}" not in html  # names, never ids
     _post(pages, changes, board, {"action": "unassign", "booking_id": str(morning)})
     html = pages.get(board).get_data(as_text=True)
     assert "Unassigned visits (1)" in html and "Taken off the routes by a coordinator." in html
@@ -121,6 +136,7 @@ def test_marking_a_technician_unavailable_unassigns_their_visits(field_day, coor
     assert done.status_code == 302
     html = pages.get(board).get_data(as_text=True)
     assert "Unassigned visits (2)" in html and "Unavailable on this day" in html and "Car broke down" in html
+    assert "Tess is marked unavailable" in html
 
 
 def test_a_stale_board_cannot_overwrite_a_newer_plan(field_day, coordinator_pages):
@@ -179,7 +195,7 @@ def test_due_list_links_to_the_board_picker(field_day, coordinator_pages):
 
 def test_board_changes_need_the_csrf_token(field_day, coordinator_pages):
     """A cross-site post cannot plan or change a day."""
-    response = coordinator_pages.client.post(_board(field_day) + "/plan", data={"time_limit": "1"})
+    response = coordinator_pages.client.post(_board(field_day) + "/plan", data={})
     assert response.status_code == 400
     assert "Plan the day" in coordinator_pages.get(_board(field_day)).get_data(as_text=True)
 
@@ -192,3 +208,17 @@ def test_an_unplanned_day_shows_its_booked_visits_as_waiting_to_be_planned(field
     html = coordinator_pages.get(_board(field_day)).get_data(as_text=True)
     assert "Waiting to be planned (3)" in html
     assert "W0 V." in html and "W2 V." in html
+
+
+def test_planning_progress_is_polled_as_json_without_page_reloads(field_day, coordinator_pages):
+    """While a job runs the board has no meta refresh for scripts; its status endpoint says how far it is."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    status = pages.get(board + "/planning")
+    assert status.status_code == 200 and status.json == {"status": "none"}
+    _planned(field_day, pages)
+    done = pages.get(board + "/planning").json
+    assert done["status"] == "succeeded" and done["version"] == 1 and done["time_limit"] == 1
+    assert done["elapsed_seconds"] is not None and done["elapsed_seconds"] >= 0
+    html = pages.get(board).get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in html.replace("<noscript>", "")

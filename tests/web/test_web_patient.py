@@ -260,3 +260,16 @@ def test_moving_a_provider_visit_reports_a_missing_time_by_the_field(app, patien
     assert moved.status_code == 302
     [visit] = _bookings(app, pid)
     assert visit.starts_at.astimezone(zone_for("America/New_York")).strftime("%H:%M") == "14:30"
+
+
+def test_pages_never_say_my_provider_to_staff_acting_for_a_patient(world, signed_in):
+    """A coordinator booking for a patient reads 'their' provider, never 'my'; the patient reads 'my'."""
+    pid = world.patient()
+    _, staff = signed_in("coordinator")
+    for path in (f"/patients/{pid}/book", f"/patients/{pid}/book/provider"):
+        html = staff.get(path).get_data(as_text=True)
+        assert "Acting for" in html
+        assert "my healthcare provider" not in html.lower() and "At my " not in html
+    assert "At their healthcare provider" in staff.get(f"/patients/{pid}/book").get_data(as_text=True)
+    _, own = signed_in("patient", patient_id=pid)
+    assert "At my healthcare provider" in own.get(f"/patients/{pid}/book").get_data(as_text=True)
