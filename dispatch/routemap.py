@@ -29,21 +29,33 @@ PALETTE = [
     "#7b4173",
     "#3182bd",
 ]
-WIDTH, HEIGHT, MARGIN = 900, 700, 40
+WIDTH, HEIGHT, MARGIN = (
+    600,
+    520,
+    30,
+)  # drawn at about this size in the board's side column: text stays legible
 
 
-def _projector(points: list[tuple[float, float]]):
+def route_colours(v: PlanVersion) -> dict[int, int]:
+    """Each technician's palette index in version ``v``: the map and the board's cards share it."""
+    return {
+        tech_id: i % len(PALETTE) for i, tech_id in enumerate(sorted({r.technician_id for r in v.routes}))
+    }
+
+
+def _projector(points: list[tuple[float, float]], bottom: int = 60):
+    """Project onto the drawing, keeping ``bottom`` pixels free for the legend."""
     lats = [p[0] for p in points] or [0.0]
     lons = [p[1] for p in points] or [0.0]
     scale_lon = math.cos(math.radians(sum(lats) / len(lats)))
     span_x = max((max(lons) - min(lons)) * scale_lon, 1e-6)
     span_y = max(max(lats) - min(lats), 1e-6)
-    scale = min((WIDTH - 2 * MARGIN) / span_x, (HEIGHT - 2 * MARGIN - 60) / span_y)
+    scale = min((WIDTH - 2 * MARGIN) / span_x, (HEIGHT - 2 * MARGIN - 40 - bottom) / span_y)
 
     def project(lat: float, lon: float) -> tuple[float, float]:
         return (
             round(MARGIN + (lon - min(lons)) * scale_lon * scale, 1),
-            round(HEIGHT - MARGIN - (lat - min(lats)) * scale, 1),
+            round(HEIGHT - MARGIN - bottom - (lat - min(lats)) * scale, 1),
         )
 
     return project
@@ -58,16 +70,18 @@ def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
     points += [(r.technician.home_latitude, r.technician.home_longitude) for r in v.routes]
     points += [(r.lab.latitude, r.lab.longitude) for r in v.routes if r.lab]
     points += [(u.booking.latitude, u.booking.longitude) for u in v.unassigned]
-    project = _projector(points)
+    project = _projector(points, bottom=60 + 20 * ((len(v.routes) - 1) // 5 if v.routes else 0))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">',
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="15">',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fbfbf8"/>',
-        f'<text x="{MARGIN}" y="24" font-size="15">Plan {plan.id}, {plan.day.isoformat()}, version {v.number}: '
+        f'<text x="{MARGIN}" y="26" font-size="16">Version {v.number}: '
         f"{len(v.stops)} visits on {len(v.routes)} routes, {len(v.unassigned)} unassigned</text>",
     ]
-    for i, route in enumerate(v.routes):
-        colour = PALETTE[i % len(PALETTE)]
+    colours = route_colours(v)
+    routes = sorted(v.routes, key=lambda r: colours[r.technician_id])
+    for route in routes:
+        colour = PALETTE[colours[route.technician_id]]
         tech = route.technician
         path = [project(tech.home_latitude, tech.home_longitude)]
         path += [
@@ -87,8 +101,8 @@ def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
         parts.append(f'<path d="M{hx},{hy - 7} L{hx - 6},{hy + 5} L{hx + 6},{hy + 5} Z" fill="{colour}"/>')
         for n, (x, y) in enumerate(path[1 : 1 + len(stops_by_tech.get(route.technician_id, []))], start=1):
             parts.append(
-                f'<circle cx="{x}" cy="{y}" r="7" fill="white" stroke="{colour}" stroke-width="2"/>'
-                f'<text x="{x}" y="{y + 4}" text-anchor="middle" font-size="9">{n}</text>'
+                f'<circle cx="{x}" cy="{y}" r="10" fill="white" stroke="{colour}" stroke-width="2.5"/>'
+                f'<text x="{x}" y="{y + 5}" text-anchor="middle" font-size="13">{n}</text>'
             )
         parts.append("</g>")
     for lab in {r.lab.id: r.lab for r in v.routes if r.lab}.values():
@@ -104,8 +118,15 @@ def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
             f'<path d="M{x - 6},{y - 6} L{x + 6},{y + 6} M{x - 6},{y + 6} L{x + 6},{y - 6}" '
             f'stroke="#888" stroke-width="2"/></g>'
         )
+    # The legend: which colour is whom, and what the marks mean.
+    for n, route in enumerate(routes):
+        x, y = MARGIN + (n % 5) * 110, HEIGHT - 48 + (n // 5) * 20 - 20 * ((len(routes) - 1) // 5)
+        parts.append(
+            f'<rect x="{x}" y="{y - 11}" width="22" height="12" fill="{PALETTE[colours[route.technician_id]]}"/>'
+            f'<text x="{x + 28}" y="{y}" font-size="15">{escape(route.technician.user.first_name)}</text>'
+        )
     parts.append(
-        f'<text x="{MARGIN}" y="{HEIGHT - 12}" fill="#555">▲ home base · ● stop (in order) · '
+        f'<text x="{MARGIN}" y="{HEIGHT - 12}" fill="#333" font-size="15">▲ home base · ● stop (in order) · '
         f"■ lab · ✕ unassigned</text></svg>"
     )
     return "\n".join(parts)

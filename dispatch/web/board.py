@@ -26,9 +26,10 @@ from dispatch.models import DispatchJob, PlanAudit, ShiftException, Technician
 from dispatch.plans import PreconditionFailed, etag, expected_revision, plan_for, plan_or_404, version
 from dispatch.plans import publish as publish_plan
 from dispatch.publish_summary import publish_summary
-from dispatch.routemap import plan_svg
+from dispatch.routemap import plan_svg, route_colours
 from dispatch.settings import Settings
 from dispatch.shapes import version_view
+from dispatch.web.timeline import day_axis, route_timeline
 from dispatch.web.violations import Explainer
 
 bp = Blueprint("board", __name__, url_prefix="/coordinator")
@@ -90,6 +91,9 @@ def _board_context(region: Region, day: date) -> dict:
             .limit(AUDIT_SHOWN)
         ).all()
     job = _latest_job(region, day)
+    names = {i: visit_name(b) for i, b in bookings.items()}
+    axis = day_axis(list(routes.values()))
+    timelines = {t: route_timeline(r, axis, names) for t, r in routes.items()} if axis else {}
     return {
         "region": region,
         "day": day,
@@ -108,6 +112,9 @@ def _board_context(region: Region, day: date) -> dict:
         "preview": None,
         "errors": {},
         "tz": region.time_zone,
+        "colours": route_colours(current) if current else {},
+        "axis": axis,
+        "timelines": timelines,
     }
 
 

@@ -222,3 +222,53 @@ def test_planning_progress_is_polled_as_json_without_page_reloads(field_day, coo
     assert done["elapsed_seconds"] is not None and done["elapsed_seconds"] >= 0
     html = pages.get(board).get_data(as_text=True)
     assert 'http-equiv="refresh"' not in html.replace("<noscript>", "")
+
+
+def test_each_route_has_a_timeline_and_a_colour_shared_with_the_map(field_day, coordinator_pages):
+    """Drive, wait, visit and lab drop as bars on one axis; the card's colour is the map's for that technician."""
+    pages = coordinator_pages
+    board = _board(field_day)
+    tess_id, _ = _planned(field_day, pages, visits=((9, 0), (13, 1)))
+    html = unescape(pages.get(board).get_data(as_text=True))
+    label = re.search(
+        r"aria-label=\"Tess's day: (\d+) min driving, (\d+) min waiting, (\d+) min at 2 visits", html
+    )
+    assert label, "no timeline for Tess"
+    assert int(label.group(1)) > 0 and int(label.group(3)) > 0
+    assert re.search(r"<title>At P0 V\. \(\d+ min\)</title>", html) and "Specimens dropped at" in html
+    colour = int(re.search(r'class="route-card tech-colour-(\d+)"', html).group(1))
+    plan_id = int(re.search(r"/coordinator/plans/(\d+)/map.svg", html).group(1))
+    svg = pages.get(f"/coordinator/plans/{plan_id}/map.svg").get_data(as_text=True)
+    from dispatch.routemap import PALETTE
+
+    assert f'fill="{PALETTE[colour]}"/><text' in svg and ">Tess</text>" in svg  # the map's legend
+
+
+def test_timeline_segments_follow_the_route_times():
+    """Pure: drive to the stop, wait for its window, the visit, drive to the lab, the drop."""
+    from dispatch.web.timeline import day_axis, route_timeline
+
+    route = {
+        "local_start": "2026-12-03T08:40:00-05:00",
+        "local_end": "2026-12-03T10:35:00-05:00",
+        "stops": [
+            {
+                "booking_id": 7,
+                "planned_arrival": "2026-12-03T08:55:00-05:00",
+                "service_start": "2026-12-03T09:00:00-05:00",
+                "departure": "2026-12-03T09:20:00-05:00",
+            }
+        ],
+        "lab_drop": {"name": "Central Lab", "planned_arrival": "2026-12-03T10:30:00-05:00"},
+    }
+    axis = day_axis([route])
+    assert axis.start.hour == 8 and axis.minutes == 180 and [h.hour for h in axis.hours] == [8, 9, 10, 11]
+    segments = route_timeline(route, axis, {7: "Ann V."}).segments
+    assert [(s.kind, s.start, s.minutes) for s in segments] == [
+        ("drive", 40, 15),
+        ("wait", 55, 5),
+        ("service", 60, 20),
+        ("drive", 80, 70),
+        ("lab", 150, 5),
+    ]
+    assert segments[2].label == "At Ann V."
