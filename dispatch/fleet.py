@@ -282,33 +282,22 @@ def ensure_servable(
 NOT_PLANNED = ("not_yet_planned", "Booked after the plan was made; add it or re-optimize.")
 
 
-def place_in_published(booking: Booking, actor: User) -> None:
-    """Once the day's plan is published, a new home or office booking joins the published routes where
-    it adds the least driving, keeping every published arrival window: a new published version, the
-    booking assigned. Nothing happens before a plan is published.
-
-    :raise Conflict: (409) the published routes cannot take it.
-    """
-    if booking.region_id is None or booking.kind not in FIELD_KINDS:
-        return
-    region = db.session.get(Region, booking.region_id)
-    day = booking.starts_at.astimezone(zone_for(region.time_zone)).date()
+def _published(region: Region, day: date):
+    """The day's plan and its published version, or (plan, None)."""
     plan = plan_for(region, day)
     if plan is None or plan.published_number is None:
-        return
-    published = version(plan, plan.published_number)
-    routes, windows = _plan_state(region, day)
-    pins = {s.booking_id: s.technician_id for s in published.stops if s.pinned}
-    data = build_day(region, day, pins=pins, windows=windows)
-    problem, key = data.problem, visit_id(booking.id)
-    if not problem.has_visit(key):
-        return
-    routed = DayRoutes(problem, routes)
-    position = routed.best(candidate_of(problem, problem.visit(key)))
-    if position is None:
-        raise Conflict(NO_ROOM)
-    new_routes = routed.as_routes()
-    new_routes.setdefault(position.technician_id, []).insert(position.index, key)
+        return plan, None
+    return plan, version(plan, plan.published_number)
+
+
+def _republish(
+    plan, published, data, new_routes: dict[str, list[str]], actor: User, moved: int
+) -> PlanVersion:
+    """Store ``new_routes`` as the published version, keeping every stop's promised window but ``moved``'s.
+
+    :raise Conflict: (409) the routes would break a rule.
+    """
+    problem = data.problem
     served = {v for ids in new_routes.values() for v in ids}
     left = [v.id for v in problem.visits if v.id not in served]
     reasons = {u.booking_id: (u.reason, u.message) for u in published.unassigned}
@@ -320,14 +309,19 @@ def place_in_published(booking: Booking, actor: User) -> None:
         raise Conflict(NO_ROOM)
     draft = plan.current_number if plan.current_number != plan.published_number else None
     bump_revision(plan, None)
-    keep = {s.booking_id: (s.technician_id, s.window_start, s.window_end) for s in published.stops}
+    keep = {
+        s.booking_id: (s.technician_id, s.window_start, s.window_end)
+        for s in published.stops
+        if s.booking_id != moved
+    }
+    pins = {s.booking_id for s in published.stops if s.pinned and s.booking_id != moved}
     new = store_version(
         plan,
         data,
         core,
         source="booking",
         actor=actor,
-        pins=set(pins),
+        pins=pins,
         stats={"solver_status": "MANUAL"},
         keep_windows=keep,
         reasons=reasons,
@@ -336,7 +330,40 @@ def place_in_published(booking: Booking, actor: User) -> None:
         plan.current_number = draft  # a coordinator's draft stays the one being edited
     new.published_at = utcnow()
     plan.published_number = new.number
-    change_status(actor, booking, "assigned", f"on plan version {new.number}")
+    return new
+
+
+def place_in_published(booking: Booking, actor: User) -> None:
+    """Once the day's plan is published, a new home or office booking joins the published routes where
+    it adds the least driving, keeping every published arrival window: a new published version, the
+    booking assigned. Nothing happens before a plan is published.
+
+    :raise Conflict: (409) the published routes cannot take it.
+    """
+    if booking.region_id is None or booking.kind not in FIELD_KINDS:
+        return
+    region = db.session.get(Region, booking.region_id)
+    day = booking.starts_at.astimezone(zone_for(region.time_zone)).date()
+    plan, published = _published(region, day)
+    if published is None:
+        return
+    routes, windows = _plan_state(region, day)
+    windows.pop(booking.id, None)  # a visit moved within the day gets a window from its new time
+    pins = {s.booking_id: s.technician_id for s in published.stops if s.pinned and s.booking_id != booking.id}
+    data = build_day(region, day, pins=pins, windows=windows)
+    problem, key = data.problem, visit_id(booking.id)
+    if not problem.has_visit(key):
+        return
+    routes = {t: [v for v in ids if v != key] for t, ids in routes.items()}
+    routed = DayRoutes(problem, routes)
+    position = routed.best(candidate_of(problem, problem.visit(key)))
+    if position is None:
+        raise Conflict(NO_ROOM)
+    new_routes = routed.as_routes()
+    new_routes.setdefault(position.technician_id, []).insert(position.index, key)
+    new = _republish(plan, published, data, new_routes, actor, booking.id)
+    if booking.status == "confirmed":
+        change_status(actor, booking, "assigned", f"on plan version {new.number}")
     audit(
         plan,
         actor,
@@ -346,6 +373,35 @@ def place_in_published(booking: Booking, actor: User) -> None:
             "technician_id": key_id(position.technician_id),
             "position": position.index,
         },
+        from_version=published.number,
+        to_version=new.number,
+    )
+    db.session.flush()
+
+
+def leave_published(booking: Booking, region_id: int | None, day: date, actor: User) -> None:
+    """A home or office visit moved off ``day`` (or to another time of it) leaves that day's published
+    routes: a new published version without it, every other promised window kept, so no technician
+    is sent at the old time. Nothing happens if the day has no published plan holding it.
+    """
+    if region_id is None or booking.kind not in FIELD_KINDS:
+        return
+    region = db.session.get(Region, region_id)
+    plan, published = _published(region, day)
+    if published is None or booking.id not in {s.booking_id for s in published.stops}:
+        return
+    routes, windows = _plan_state(region, day)
+    key = visit_id(booking.id)
+    windows.pop(booking.id, None)
+    pins = {s.booking_id: s.technician_id for s in published.stops if s.pinned and s.booking_id != booking.id}
+    data = build_day(region, day, pins=pins, windows=windows)
+    new_routes = {t: [v for v in ids if v != key and data.problem.has_visit(v)] for t, ids in routes.items()}
+    new = _republish(plan, published, data, new_routes, actor, booking.id)
+    audit(
+        plan,
+        actor,
+        "booking_left",
+        {"booking_id": booking.id},
         from_version=published.number,
         to_version=new.number,
     )

@@ -24,7 +24,7 @@ from booking.program import outreach, reminders
 from booking.services import availability as av
 from booking.services import capacity
 from booking.services.monitoring import month_label
-from booking.states import check_transition, initial_status, is_open
+from booking.states import FIELD_KINDS, check_transition, initial_status, is_open
 from dispatch.published import published_visit
 
 
@@ -264,6 +264,7 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
     if _active_in_month(booking.patient_id, month, exclude=booking.id):
         raise _month_taken(month)
     before = {"starts_at": booking.starts_at.isoformat(), "service_center_id": booking.service_center_id}
+    left_from = (booking.region_id, av.local_day(booking.starts_at, booking.time_zone), booking.starts_at)
     capacity.release_place(booking.capacity_key)
     _take(placement, booking.id)
     _apply(booking, placement)
@@ -287,6 +288,13 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
         )
     )
     flush_or_conflict(month)
+    if booking.kind in FIELD_KINDS and left_from[2] != booking.starts_at:
+        # dispatch: off the old day's published routes (no technician sent at the old time), onto the
+        # new day's if it is published already
+        from dispatch.fleet import leave_published, place_in_published  # cycle: as above
+
+        leave_published(booking, left_from[0], left_from[1], actor)
+        place_in_published(booking, actor)
     reminders.booking_moved(booking, booking.events[-1])
     return booking
 

@@ -198,3 +198,46 @@ def test_a_plan_never_serves_fewer_visits_than_the_promised_routes():
     kept = no_worse_than_promised(problem, short, {"t1": ["a", "b"]})
     assert kept.unassigned == () and kept.route_of("t1").visit_ids == ["a", "b"]
     assert no_worse_than_promised(problem, kept, {"t1": ["a"]}) is kept
+
+
+def _published_routes(client, coordinator, plan_id) -> dict[int, list[int]]:
+    published = get_plan(client, coordinator, plan_id, which="published")
+    return {r["technician"]["id"]: [s["booking_id"] for s in r["stops"]] for r in published["routes"]}
+
+
+def _window_of(client, coordinator, plan_id, booking_id) -> str:
+    published = get_plan(client, coordinator, plan_id, which="published")
+    [stop] = [s for r in published["routes"] for s in r["stops"] if s["booking_id"] == booking_id]
+    return stop["arrival_window"]["local_start"]
+
+
+def test_a_visit_moved_on_or_off_a_published_day_follows_the_routes(client, coordinator, field, world):
+    """Moved to another time of the published day it is re-placed with its new window; moved to another
+    day it leaves the published routes, so no technician is sent at the old time."""
+    tech = field.technician()
+    first, second = world.patient(), world.patient()
+    eight, _ = field.window(8)
+    booked = [_book(client, coordinator, p, eight.isoformat()) for p in (first, second)]
+    assert [b.status_code for b in booked] == [201, 201], [b.json for b in booked]
+    a, b = (r.json["id"] for r in booked)
+    plan = publish(client, coordinator, plan_now(client, coordinator, field))
+    assert sorted(_published_routes(client, coordinator, plan["id"])[tech]) == sorted([a, b])
+    kept_window = _window_of(client, coordinator, plan["id"], b)
+
+    afternoon = next(
+        s for s in _openings(client, coordinator, world.patient(), field.day) if _hours([s]) == [14]
+    )
+    moved = client.patch(f"/api/v1/bookings/{a}", headers=coordinator, json={"starts_at": afternoon})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["status"] == "assigned"
+    assert sorted(_published_routes(client, coordinator, plan["id"])[tech]) == sorted([a, b])
+    assert datetime.fromisoformat(_window_of(client, coordinator, plan["id"], a)).hour >= 14
+    assert _window_of(client, coordinator, plan["id"], b) == kept_window  # the other promise stands
+
+    other_day = field.day + timedelta(days=1 if field.day.weekday() < 4 else 3)
+    elsewhere = _openings(client, coordinator, world.patient(), other_day)[0]
+    moved = client.patch(f"/api/v1/bookings/{a}", headers=coordinator, json={"starts_at": elsewhere})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["status"] == "confirmed" and moved.json["technician_first_name"] is None
+    assert _published_routes(client, coordinator, plan["id"]) == {tech: [b]}
+    assert _window_of(client, coordinator, plan["id"], b) == kept_window
