@@ -92,6 +92,8 @@ class Patient(db.Model):
     provider_name: Mapped[str | None] = mapped_column(String(200))
     provider_address: Mapped[str | None] = mapped_column(String(300))
     provider_phone: Mapped[str | None] = mapped_column(String(40))
+    # Part of the calendar feed's token: raising it makes every earlier feed address stop working.
+    calendar_feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,8 +2,10 @@
 
 Calendar apps sync to outside services, so events carry when and where, the
 kind of visit and how to prepare, but no name, birth date or test results. The
-feed's address holds a signed token of the patient id (HMAC with the app's
-secret): unguessable, and it names no one.
+feed's address holds a signed token of the patient id and the patient's feed
+version (HMAC with the app's secret): unguessable, it names no one, and raising
+the version (the patient's "make a new link") makes every earlier address stop
+working.
 """
 
 from __future__ import annotations
@@ -49,15 +51,17 @@ def visits_calendar(visits: list[tuple[Booking, str]], name: str = "Lab visits")
     return calendar.to_ical()
 
 
-def feed_token(secret: str, patient_id: int) -> str:
-    """The unguessable token of a patient's calendar feed."""
-    return URLSafeSerializer(secret, salt=FEED_SALT).dumps(patient_id)
+def feed_token(secret: str, patient_id: int, version: int) -> str:
+    """The unguessable token of a patient's calendar feed, valid while their feed version is ``version``."""
+    return URLSafeSerializer(secret, salt=FEED_SALT).dumps([patient_id, version])
 
 
-def patient_of_token(secret: str, token: str) -> int | None:
-    """The patient id a feed token was made for, or None for a forged or garbled token."""
+def patient_of_token(secret: str, token: str) -> tuple[int, int] | None:
+    """The patient id and feed version a token was made for, or None for a forged or garbled token."""
     try:
         value = URLSafeSerializer(secret, salt=FEED_SALT).loads(token)
     except BadSignature:
         return None
-    return value if isinstance(value, int) else None
+    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
+        return value[0], value[1]
+    return None

@@ -83,7 +83,7 @@ def visit_card(visit: Booking, tests: list[str]) -> dict:
 
 
 def feed_url(patient: Patient) -> str:
-    token = feed_token(current_app.config["SECRET_KEY"], patient.id)
+    token = feed_token(current_app.config["SECRET_KEY"], patient.id, patient.calendar_feed_version)
     return url_for("web.patient.calendar_feed", token=token, _external=True)
 
 
@@ -154,15 +154,30 @@ def calendar_feed(token: str):
 
     :raise 404: a forged or garbled token, or a patient no longer on file.
     """
-    patient_id = patient_of_token(current_app.config["SECRET_KEY"], token)
-    patient = db.session.get(Patient, patient_id) if patient_id is not None else None
-    if patient is None:
+    signed = patient_of_token(current_app.config["SECRET_KEY"], token)
+    patient = db.session.get(Patient, signed[0]) if signed is not None else None
+    if patient is None or patient.calendar_feed_version != signed[1]:
         abort(404)
     visits = db.session.scalars(
         db.select(Booking).where(Booking.patient_id == patient.id).order_by(Booking.starts_at)
     ).all()
     body = visits_calendar([(v, _event_text(v)) for v in visits if is_open(v.status)])
-    return Response(body, mimetype="text/calendar")
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/patients/<int:patient_id>/calendar/new-link")
+@login_required(*PEOPLE)
+def new_calendar_link(patient_id: int):
+    """Stop the current calendar feed address (shared by mistake, a lost phone) and make a new one."""
+    patient = visible_patient(web_user(), patient_id)
+    db.session.execute(
+        db.update(Patient)
+        .where(Patient.id == patient.id)
+        .values(calendar_feed_version=Patient.calendar_feed_version + 1)
+    )
+    db.session.commit()
+    flash("The old calendar address no longer works. Subscribe to the new one below.", "success")
+    return redirect(url_for("web.patient.overview", patient_id=patient.id, _anchor="feed-heading"))
 
 
 def _month_tests(visit: Booking) -> list[str]:

@@ -99,8 +99,19 @@ def test_personal_calendar_feed_lists_open_visits_behind_an_unguessable_token(wo
     response = pages.get(feed)  # a calendar app: no session
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert len(Calendar.from_ical(response.data).walk("VEVENT")) == 1
+    assert response.headers["Cache-Control"] == "no-store"
     assert pages.get(feed.replace(token, token[:-2] + "xy")).status_code == 404
     assert pages.get("/calendar/2.ics").status_code == 404
+
+    # Shared by mistake: the patient makes a new address, and the old one stops working at once.
+    renewed = client.post(f"/patients/{pid}/calendar/new-link", {}, token_from=f"/patients/{pid}")
+    assert renewed.status_code == 302
+    html = client.get(f"/patients/{pid}").get_data(as_text=True)
+    assert "The old calendar address no longer works" in html
+    new_feed = re.search(r'id="feed-url" value="http://localhost(/calendar/[^"]+\.ics)"', html).group(1)
+    assert new_feed != feed
+    assert pages.get(feed).status_code == 404
+    assert pages.get(new_feed).status_code == 200
 
 
 def test_progress_and_the_months_ahead_run_to_the_end_of_the_program(world, signed_in):
