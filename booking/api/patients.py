@@ -56,7 +56,9 @@ class Patients(MethodView):
         :raise 422: an address cannot be geocoded.
         :raise 409: the login e-mail is taken.
         """
-        return svc.patient_view(svc.create_patient(data))
+        patient = svc.create_patient(data)
+        db.session.commit()
+        return svc.patient_view(patient)
 
 
 @blp.route("/<int:patient_id>")
@@ -75,7 +77,9 @@ class PatientById(MethodView):
     def patch(self, data, patient_id):
         """Change a patient's details (staff)."""
         patient = svc.visible_patient(current_user(), patient_id)
-        return svc.patient_view(svc.update_patient(patient, data))
+        svc.update_patient(patient, data)
+        db.session.commit()
+        return svc.patient_view(patient)
 
 
 @blp.route("/<int:patient_id>/courses")
@@ -86,7 +90,9 @@ class Courses(MethodView):
     @documented_errors(blp, 401, 403, 404)
     def post(self, data, patient_id):
         """Record a treatment course; the schedule extends to 48 months after its last infusion."""
-        return svc.add_course(svc.visible_patient(current_user(), patient_id), data)
+        course = svc.add_course(svc.visible_patient(current_user(), patient_id), data)
+        db.session.commit()
+        return course
 
 
 @blp.route("/<int:patient_id>/schedule")

@@ -83,13 +83,13 @@ def create_patient(data: dict) -> Patient:
                 patient=patient,
             )
         )
-    db.session.commit()
+    db.session.flush()
     return patient
 
 
 def update_patient(patient: Patient, data: dict) -> Patient:
     _apply_fields(patient, data)
-    db.session.commit()
+    db.session.flush()
     return patient
 
 
@@ -97,7 +97,7 @@ def add_course(patient: Patient, data: dict) -> TreatmentCourse:
     """Record a new treatment course; the schedule extends from it at once."""
     course = TreatmentCourse(patient=patient, **data)
     db.session.add(course)
-    db.session.commit()
+    db.session.flush()
     return course
 
 
