@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.db_types import UTCDateTime, utcnow
 from booking.extensions import db
+from booking.states import INACTIVE_STATUSES
 
 
 class Role(StrEnum):
@@ -214,7 +215,8 @@ class CapacityCounter(db.Model):
 
 
 # Statuses that free the patient's month again.
-INACTIVE_STATUSES = ("cancelled", "no_show")
+# A booking in one of these no longer holds its month (see the partial unique index below).
+_NOT_HOLDING = "status NOT IN (" + ", ".join(f"'{s}'" for s in INACTIVE_STATUSES) + ")"
 
 
 class Booking(db.Model):
@@ -253,8 +255,8 @@ class Booking(db.Model):
             "patient_id",
             "monitoring_month",
             unique=True,
-            sqlite_where=text("status NOT IN ('cancelled', 'no_show')"),
-            postgresql_where=text("status NOT IN ('cancelled', 'no_show')"),
+            sqlite_where=text(_NOT_HOLDING),
+            postgresql_where=text(_NOT_HOLDING),
         ),
         Index("ix_bookings_center_start", "service_center_id", "starts_at"),
         CheckConstraint("kind IN ('service_center', 'home', 'office', 'provider')", name="kind_known"),

@@ -15,6 +15,33 @@ from booking.errors import Conflict
 OPEN_STATUSES = ("requested", "confirmed", "assigned", "en_route", "arrived")
 DONE_STATUSES = ("collected", "delivered")
 ALL_STATUSES = OPEN_STATUSES + DONE_STATUSES + ("cancelled", "no_show")
+# Not started yet: the visit may still be moved, and its reminders are still ahead.
+NOT_STARTED_STATUSES = ("requested", "confirmed", "assigned")
+# On a day's routes: a field visit the plan serves (from booked until the technician has arrived).
+PLANNED_STATUSES = ("confirmed", "assigned", "en_route", "arrived")
+# Ended without a visit: the booking no longer holds a place, and its month is open again.
+INACTIVE_STATUSES = ("cancelled", "no_show")
+# Nothing more will happen at the stop.
+FINISHED_STATUSES = DONE_STATUSES + INACTIVE_STATUSES
+# The technician is on the way or there: the plan keeps the visit with them.
+UNDER_WAY_STATUSES = ("en_route", "arrived")
+# What a technician reports from a stop, and the steps each report takes from where the booking is
+# (a forgotten "on my way" or "arrived" tap is filled in).
+REPORTED_STATUSES = ("en_route", "arrived", "collected", "no_show")
+REPORT_STEPS = {
+    "arrived": {"assigned": ["en_route", "arrived"], "en_route": ["arrived"]},
+    "collected": {
+        "assigned": ["en_route", "arrived", "collected"],
+        "en_route": ["arrived", "collected"],
+        "arrived": ["collected"],
+    },
+}
+
+
+def report_steps(current: str, reported: str) -> list[str]:
+    """The statuses a technician's report of ``reported`` passes through from ``current``."""
+    return REPORT_STEPS.get(reported, {}).get(current, [reported])
+
 
 # The kinds a technician serves (at the patient's home or office); every other kind is a site visit.
 FIELD_KINDS = ("home", "office")

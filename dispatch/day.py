@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from booking import schedule
+from booking import schedule, states
 from booking.extensions import db
 from booking.models import Booking, Region
 from booking.slots import local_to_utc, zone_for
@@ -27,8 +27,8 @@ from dispatch.models import DispatchPlan, Lab, PlanStop, PlanVersion, Shift, Shi
 from dispatch.travel import build_matrix
 
 # Booking statuses a plan serves; en_route/arrived are kept with their technician.
-PLANNED_STATUSES = ("confirmed", "assigned", "en_route", "arrived")
-UNDER_WAY = ("en_route", "arrived")
+PLANNED_STATUSES = states.PLANNED_STATUSES  # re-exported: callers of the day builder read it here
+UNDER_WAY = states.UNDER_WAY_STATUSES
 REQUIRED_SKILLS = frozenset({"phlebotomy"})
 
 

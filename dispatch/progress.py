@@ -29,7 +29,7 @@ from booking.schemas import MAX_ID
 from booking.services import availability as av
 from booking.services.bookings import change_status
 from booking.slots import zone_for
-from booking.states import check_undo
+from booking.states import FINISHED_STATUSES, UNDER_WAY_STATUSES, check_undo, report_steps
 from dispatch.day import build_day, instant, local_seconds, technician_key, visit_id
 from dispatch.engine.timing import timed_route
 from dispatch.models import DispatchPlan, PlanRoute, PlanStop, PlanVersion, StopReport, Technician
@@ -37,16 +37,7 @@ from dispatch.plans import plan_for, version
 from dispatch.published import published_stop, reported_states
 from dispatch.shapes import route_view
 
-DONE = ("collected", "delivered", "no_show", "cancelled")
-# The steps a report takes from each status (a forgotten tap on the way is filled in).
-STEPS = {
-    "arrived": {"assigned": ["en_route", "arrived"], "en_route": ["arrived"]},
-    "collected": {
-        "assigned": ["en_route", "arrived", "collected"],
-        "en_route": ["arrived", "collected"],
-        "arrived": ["collected"],
-    },
-}
+DONE = FINISHED_STATUSES
 
 
 def region_today(tech: Technician) -> date:
@@ -67,7 +58,7 @@ def report_progress(tech: Technician, booking_id: int, status: str, reason: str 
             "Report it on the day of the visit."
         )
     before = booking.status
-    steps = STEPS.get(status, {}).get(booking.status, [status])
+    steps = report_steps(booking.status, status)
     for step in steps:
         change_status(actor, booking, step, reason if step == "no_show" else None)
     now = av.now_utc()
@@ -210,7 +201,7 @@ def recompute_etas(tech: Technician, reported: PlanStop, at: datetime) -> None:
         and problem.has_visit(visit_id(s.booking_id))
     ]
     ids = [visit_id(s.booking_id) for s in ahead]
-    here = [reported] if booking.status in ("arrived", "en_route") else []
+    here = [reported] if booking.status in UNDER_WAY_STATUSES else []
     if here:
         ids.insert(0, visit_id(booking.id))
     location = problem.visit(visit_id(booking.id)).location

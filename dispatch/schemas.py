@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from booking.schemas import MAX_ID, AddressInSchema, Id, StrictSchema
+from booking.states import REPORTED_STATUSES
 from dispatch.models import SHIFT_EXCEPTION_KINDS
 
 SKILL = fields.String(validate=validate.Length(min=1, max=40))
@@ -187,9 +188,7 @@ class RouteArgsSchema(StrictSchema):
 
 
 class ProgressSchema(StrictSchema):
-    status = fields.String(
-        required=True, validate=validate.OneOf(("en_route", "arrived", "collected", "no_show"))
-    )
+    status = fields.String(required=True, validate=validate.OneOf(REPORTED_STATUSES))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
     @validates_schema

@@ -38,11 +38,11 @@ from booking.program.links import page_link
 from booking.program.models import MessageStatus, MessageType, OutboxMessage
 from booking.program.scheduler import periodic
 from booking.services import availability as av
-from booking.states import FIELD_KINDS
+from booking.states import DONE_STATUSES, FIELD_KINDS, NOT_STARTED_STATUSES
 
 DAY_BEFORE = timedelta(hours=24)
 # Statuses in which a visit is still ahead and worth reminding of.
-AHEAD_STATUSES = ("requested", "confirmed", "assigned")
+AHEAD_STATUSES = NOT_STARTED_STATUSES
 ON_THE_WAY_MINUTES = 30  # width of the refreshed arrival window sent when the technician leaves
 
 
@@ -135,7 +135,7 @@ def status_changed(booking: Booking, previous: str) -> None:
         _notify(booking, MessageType.MISSED_VISIT, f"missed_visit:{booking.id}")
     elif status == "confirmed" and previous == "requested":
         outbox.withdraw(booking.id, [MessageType.PROVIDER_CONFIRM])  # the office confirmed the time
-    elif status in ("arrived", "collected", "delivered"):
+    elif status == "arrived" or status in DONE_STATUSES:
         outbox.withdraw(booking.id)
 
 

@@ -24,7 +24,7 @@ from booking.program import outreach, reminders
 from booking.services import availability as av
 from booking.services import capacity
 from booking.services.monitoring import month_label
-from booking.states import FIELD_KINDS, check_transition, initial_status, is_open
+from booking.states import FIELD_KINDS, NOT_STARTED_STATUSES, check_transition, initial_status, is_open
 from dispatch.published import published_visit
 
 
@@ -253,7 +253,7 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
 
     :raise Conflict: (409) past the cutoff, not reschedulable in its status, new place full.
     """
-    if booking.status not in ("requested", "confirmed", "assigned"):
+    if booking.status not in NOT_STARTED_STATUSES:
         raise Conflict(f"A booking in status '{booking.status}' cannot be rescheduled.")
     _check_cutoff(actor, booking, "RESCHEDULE_CUTOFF_HOURS", "rescheduled")
     center_id = data.get("service_center_id", booking.service_center_id)

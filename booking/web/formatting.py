@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from flask import Flask
 
 from booking.slots import zone_for
+from booking.states import DONE_STATUSES, NOT_STARTED_STATUSES, PLANNED_STATUSES
 
 KIND_LABELS = {
     "service_center": "At a service center",
@@ -143,6 +144,9 @@ def init_app(app: Flask) -> None:
         timedelta_hours=lambda hours: timedelta(hours=hours),
         timedelta_days=lambda days: timedelta(days=days),
         KIND_LABELS=KIND_LABELS,
+        NOT_STARTED_STATUSES=NOT_STARTED_STATUSES,
+        DONE_STATUSES=DONE_STATUSES,
+        PLANNED_STATUSES=PLANNED_STATUSES,
         STATUS_LABELS=STATUS_LABELS,
         MONTH_STATUS_LABELS=MONTH_STATUS_LABELS,
         TEST_LABELS=TEST_LABELS,

@@ -19,6 +19,7 @@ from booking.models import Booking, Role
 from booking.services import availability as av
 from booking.slots import zone_for
 from booking.specimens import containers_for, order_number
+from booking.states import PLANNED_STATUSES
 from booking.web.access import login_required, web_user
 from dispatch.models import DispatchPlan, PlanStop, PlanVersion, Technician
 from dispatch.plans import plan_for, version
@@ -29,7 +30,7 @@ from dispatch.shapes import route_view
 bp = Blueprint("technician", __name__, url_prefix="/technician")
 
 REPORTS = {"en_route": "On my way", "arrived": "Arrived", "collected": "Collected", "no_show": "No-show"}
-OPEN_AT_STOP = ("confirmed", "assigned", "en_route", "arrived")
+OPEN_AT_STOP = PLANNED_STATUSES
 
 
 def _me():
