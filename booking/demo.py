@@ -33,6 +33,7 @@ from booking.models import (
 from booking.program import outreach, runner
 from booking.program.models import NotificationPreference, OutboxMessage
 from booking.program.preferences import CONSENT_TEXT_VERSION
+from booking.services.availability import today_in
 
 DEMO_PASSWORD = "demo-password"
 DEMO_DOMAIN = "demo.labvisit.test"
@@ -385,7 +386,7 @@ def _notification_preferences(
 
 def demo_today() -> date:
     """Today in the demo's metro area: every demo date is relative to it."""
-    return datetime.now(ZoneInfo(TZ)).date()
+    return today_in(TZ)
 
 
 def demo_loaded_on() -> date | None:

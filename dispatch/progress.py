@@ -28,7 +28,6 @@ from booking.program import reminders
 from booking.schemas import MAX_ID
 from booking.services import availability as av
 from booking.services.bookings import change_status
-from booking.slots import zone_for
 from booking.states import FINISHED_STATUSES, UNDER_WAY_STATUSES, check_undo, report_steps
 from dispatch.day import build_day, instant, local_seconds, technician_key, visit_id
 from dispatch.engine.timing import timed_route
@@ -42,7 +41,7 @@ DONE = FINISHED_STATUSES
 
 def region_today(tech: Technician) -> date:
     """Today in the technician's region."""
-    return av.now_utc().astimezone(zone_for(tech.region.time_zone)).date()
+    return av.today_in(tech.region.time_zone)
 
 
 def report_progress(tech: Technician, booking_id: int, status: str, reason: str | None, actor: User) -> dict:

@@ -43,12 +43,19 @@ class Site:
 
 
 def now_utc() -> datetime:
+    """The one clock of the booking rules (tests set it)."""
     return datetime.now(UTC)
+
+
+def today_in(tz: str) -> date:
+    """Today in the time zone ``tz``: the one definition of "today" (days and months turn over at local
+    midnight, for a patient, a region or a technician)."""
+    return local_day(now_utc(), tz)
 
 
 def check_range(first: date, last: date, tz: str) -> None:
     """:raise Unprocessable: (422) reversed, past or too long a date range."""
-    today = now_utc().astimezone(zone_for(tz)).date()
+    today = today_in(tz)
     if last < first:
         raise Unprocessable("'to' is before 'from'.", errors={"to": ["Must not be before 'from'."]})
     if last < today:

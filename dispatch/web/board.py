@@ -18,6 +18,7 @@ from booking.db_types import utcnow
 from booking.errors import Conflict, DomainError, Unprocessable
 from booking.extensions import db
 from booking.models import Booking, Region, Role
+from booking.services.availability import today_in
 from booking.web.access import login_required, web_user
 from dispatch import jobs
 from dispatch.adjust import apply_change
@@ -126,7 +127,10 @@ def board_redirect():
     day = request.args.get("day", "")
     if region_id is None:
         return redirect(url_for("web.coordinator.home"))
-    return redirect(url_for("web.board.board", region_id=region_id, day=day or date.today().isoformat()))
+    region = db.get_or_404(Region, region_id, description="No such region.")
+    return redirect(
+        url_for("web.board.board", region_id=region.id, day=day or today_in(region.time_zone).isoformat())
+    )
 
 
 @bp.get("/regions/<int:region_id>/days/<day>")

@@ -92,7 +92,7 @@ def navigate_url(route: dict) -> str | None:
 
 
 def _today(tech) -> date:
-    return av.now_utc().astimezone(zone_for(tech.region.time_zone)).date()
+    return av.today_in(tech.region.time_zone)
 
 
 def _next_route_day(tech, after: date) -> date | None:
