@@ -1,15 +1,14 @@
 """A plan's routes drawn as one self-contained SVG: no map tiles, no scripts, nothing fetched.
 
-Points are projected equirectangularly around the plan's centre (fine at the
-scale of a metro area). Each route is a coloured polyline home → stops → lab;
+Points are projected by ``booking.web.drawing``. Each route is a coloured polyline home → stops → lab;
 stops are numbered; unassigned visits are grey crosses.
 """
 
 from __future__ import annotations
 
-import math
 from html import escape
 
+from booking.web.drawing import Frame, projector
 from dispatch.models import DispatchPlan, PlanVersion
 
 PALETTE = [
@@ -43,24 +42,6 @@ def route_colours(v: PlanVersion) -> dict[int, int]:
     }
 
 
-def _projector(points: list[tuple[float, float]], bottom: int = 60):
-    """Project onto the drawing, keeping ``bottom`` pixels free for the legend."""
-    lats = [p[0] for p in points] or [0.0]
-    lons = [p[1] for p in points] or [0.0]
-    scale_lon = math.cos(math.radians(sum(lats) / len(lats)))
-    span_x = max((max(lons) - min(lons)) * scale_lon, 1e-6)
-    span_y = max(max(lats) - min(lats), 1e-6)
-    scale = min((WIDTH - 2 * MARGIN) / span_x, (HEIGHT - 2 * MARGIN - 40 - bottom) / span_y)
-
-    def project(lat: float, lon: float) -> tuple[float, float]:
-        return (
-            round(MARGIN + (lon - min(lons)) * scale_lon * scale, 1),
-            round(HEIGHT - MARGIN - bottom - (lat - min(lats)) * scale, 1),
-        )
-
-    return project
-
-
 def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
     """The SVG document of version ``v`` of ``plan``."""
     stops_by_tech: dict[int, list] = {}
@@ -70,7 +51,8 @@ def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
     points += [(r.technician.home_latitude, r.technician.home_longitude) for r in v.routes]
     points += [(r.lab.latitude, r.lab.longitude) for r in v.routes if r.lab]
     points += [(u.booking.latitude, u.booking.longitude) for u in v.unassigned]
-    project = _projector(points, bottom=60 + 20 * ((len(v.routes) - 1) // 5 if v.routes else 0))
+    legend_rows = (len(v.routes) - 1) // 5 if v.routes else 0
+    project, _ = projector(points, Frame(WIDTH, HEIGHT, MARGIN, top=40, bottom=60 + 20 * legend_rows))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="15">',

@@ -46,8 +46,10 @@ def search_point(patient: Patient, near: str | None) -> GeoPoint:
     return GeoPoint(patient.home_latitude, patient.home_longitude, "client", patient.home_address)
 
 
-def nearby_centers(patient: Patient, near: str | None) -> list[tuple[ServiceCenter, float]]:
-    return nearest_service_centers(search_point(patient, near), radius_km=None, limit=CENTERS_SHOWN)
+def nearby_centers(patient: Patient, near: str | None) -> tuple[GeoPoint, list[tuple[ServiceCenter, float]]]:
+    """Where the search is from, and the nearest centers with their distance in km."""
+    origin = search_point(patient, near)
+    return origin, nearest_service_centers(origin, radius_km=None, limit=CENTERS_SHOWN)
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -26,6 +26,7 @@ from booking.specimens import preparation
 from booking.states import FIELD_KINDS, is_open
 from booking.web import offers, visit_day
 from booking.web.access import login_required, web_user
+from booking.web.centers_map import centers_map
 
 bp = Blueprint("patient", __name__)
 
@@ -271,6 +272,7 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
         "near": near,
         "errors": {},
         "centers": [],
+        "centers_map": None,
         "center": None,
         "offer": None,
         "site": None,
@@ -288,7 +290,9 @@ def _picker(patient: Patient, kind: str, *, booking: Booking | None = None):
     }
     try:
         if kind == "service_center":
-            context["centers"] = offers.nearby_centers(patient, near)
+            origin, context["centers"] = offers.nearby_centers(patient, near)
+            if context["centers"]:
+                context["centers_map"] = centers_map(origin, context["centers"], center_id)
             if center_id is not None:
                 center = av.active_center(center_id)
                 context.update(center=center, offer=offers.center_offer(patient, center, wanted, month))

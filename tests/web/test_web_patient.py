@@ -273,3 +273,18 @@ def test_pages_never_say_my_provider_to_staff_acting_for_a_patient(world, signed
     assert "At their healthcare provider" in staff.get(f"/patients/{pid}/book").get_data(as_text=True)
     _, own = signed_in("patient", patient_id=pid)
     assert "At my healthcare provider" in own.get(f"/patients/{pid}/book").get_data(as_text=True)
+
+
+def test_nearest_centers_come_with_a_map_numbered_as_the_list(world, patient_pages):
+    """An inline map (no outside service): a star where the search is from, one numbered mark per center."""
+    pid, _, client = patient_pages
+    first = world.center(name="Midtown PSC")
+    world.center(name="Chelsea PSC", lat=40.7465, lon=-74.0014)
+    html = client.get(f"/patients/{pid}/book/service_center").get_data(as_text=True)
+    svg = re.search(r'<svg class="centers-map".*?</svg>', html, re.S).group(0)
+    assert 'role="img"' in svg and "nearest service centers, numbered as in the list" in svg
+    assert "<title>1. Midtown PSC" in svg and "<title>2. Chelsea PSC" in svg
+    assert "Searched from here" in svg and " mi</text>" in svg  # the star and the scale bar
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
+    chosen = client.get(f"/patients/{pid}/book/service_center?center={first}").get_data(as_text=True)
+    assert 'fill="#0b5cad" stroke="#0b5cad"' in chosen  # the selected center is drawn filled
