@@ -56,6 +56,12 @@ class Config:
     LEAVE_BY_SLACK_MINUTES = _int_env("LEAVE_BY_SLACK_MINUTES", 10)
     REPORT_UNDO_MINUTES = _int_env("REPORT_UNDO_MINUTES", 5)
 
+    # The coordinators' route map over a street map: a tile URL template such as
+    # "https://tile.openstreetmap.org/{z}/{x}/{y}.png" (mind the tile service's usage policy) and
+    # the attribution it requires. Unset: the server-drawn map with its legend, nothing fetched.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
     # Geocoding: "offline" (client coordinates or a ZIP-code centroid) or any
     # geopy service name, e.g. "nominatim" with GEOCODER_OPTIONS
     # '{"domain": "nominatim.example.org", "user_agent": "labvisit"}'.

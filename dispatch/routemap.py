@@ -112,3 +112,42 @@ def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
         f"■ lab · ✕ unassigned</text></svg>"
     )
     return "\n".join(parts)
+
+
+def plan_layers(v: PlanVersion, names: dict[int, str]) -> dict:
+    """Version ``v`` as plain data for an interactive map over a base layer (the board's map script):
+    each route in its technician's colour, home → stops → lab, and the unassigned visits.
+
+    ``names`` maps booking ids to how the board names the visit.
+    """
+    stops_by_tech: dict[int, list] = {}
+    for stop in sorted(v.stops, key=lambda s: (s.technician_id, s.position)):
+        stops_by_tech.setdefault(stop.technician_id, []).append(stop)
+    colours = route_colours(v)
+    routes = []
+    for route in sorted(v.routes, key=lambda r: colours[r.technician_id]):
+        tech = route.technician
+        stops = stops_by_tech.get(route.technician_id, [])
+        routes.append(
+            {
+                "technician": tech.user.first_name,
+                "colour": PALETTE[colours[route.technician_id]],
+                "home": [tech.home_latitude, tech.home_longitude],
+                "stops": [
+                    {
+                        "number": n,
+                        "at": [s.booking.latitude, s.booking.longitude],
+                        "name": names.get(s.booking_id, "Visit"),
+                    }
+                    for n, s in enumerate(stops, start=1)
+                ],
+                "lab": {"name": route.lab.name, "at": [route.lab.latitude, route.lab.longitude]}
+                if route.lab
+                else None,
+            }
+        )
+    unassigned = [
+        {"at": [u.booking.latitude, u.booking.longitude], "name": names.get(u.booking_id, "Visit")}
+        for u in v.unassigned
+    ]
+    return {"routes": routes, "unassigned": unassigned}

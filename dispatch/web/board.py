@@ -27,7 +27,7 @@ from dispatch.models import DispatchJob, PlanAudit, ShiftException, Technician
 from dispatch.plans import PreconditionFailed, etag, expected_revision, plan_for, plan_or_404, version
 from dispatch.plans import publish as publish_plan
 from dispatch.publish_summary import publish_summary
-from dispatch.routemap import plan_svg, route_colours
+from dispatch.routemap import plan_layers, plan_svg, route_colours
 from dispatch.settings import Settings
 from dispatch.shapes import version_view
 from dispatch.web.timeline import day_axis, route_timeline
@@ -351,3 +351,16 @@ def route_map(plan_id: int):
     if v is None:
         abort(404, "The plan has no version yet.")
     return Response(plan_svg(plan, v), mimetype="image/svg+xml")
+
+
+@bp.get("/plans/<int:plan_id>/map.json")
+@login_required(*STAFF)
+def route_map_layers(plan_id: int):
+    """The current version's routes as data for the map over a base layer (when MAP_TILE_URL is set)."""
+    plan = plan_or_404(plan_id)
+    v = version(plan, plan.current_number)
+    if v is None:
+        abort(404, "The plan has no version yet.")
+    names = {s.booking_id: visit_name(s.booking) for s in v.stops}
+    names.update({u.booking_id: visit_name(u.booking) for u in v.unassigned})
+    return plan_layers(v, names)

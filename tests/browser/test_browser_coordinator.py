@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from playwright.sync_api import expect
 
@@ -68,3 +71,68 @@ def test_coordinator_plans_publishes_and_moves_a_visit(app, world, field_day, vi
     expect(page.get_by_role("status")).to_contain_text("is published")
     assert field_day.status(visits[0]) == "assigned"
     me.shot("board-published")
+
+
+_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+class _Tiles(BaseHTTPRequestHandler):
+    """A street-map tile service on localhost: any tile is a 1-pixel PNG; it counts what it serves."""
+
+    served: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the http.server hook
+        type(self).served.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(_PNG)))
+        self.end_headers()
+        self.wfile.write(_PNG)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_route_map_over_a_street_map_when_a_tile_source_is_configured(app, world, field_day, visit):
+    """With MAP_TILE_URL set, the board draws the routes over the tiles, in the cards' colours, with a legend."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tiles = f"http://127.0.0.1:{server.server_port}/{{z}}/{{x}}/{{y}}.png"
+    app.config.update(MAP_TILE_URL=tiles, MAP_TILE_ATTRIBUTION="Test tiles")
+    try:
+        coordinator = world.user("coordinator", first_name="Nora", email="nora@example.org")
+        field_day.technician("Tess")
+        field_day.technician("Omar")
+        for i, name in enumerate(["Ann", "Ben", "Cleo", "Dev"]):
+            field_day.visit(9 + 2 * i, place=i, first_name=name)
+        field_day.plan()
+        me = visit(viewport={"width": 1280, "height": 1000})
+        page = me.sign_in(coordinator.email)
+        problems = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        response = page.goto(
+            me.base_url + f"/coordinator/regions/{field_day.region_id}/days/{field_day.day.isoformat()}"
+        )
+        assert (
+            f"img-src 'self' data: http://127.0.0.1:{server.server_port}"
+            in response.headers["content-security-policy"]
+        )
+        expect(page.locator("figure.route-map.live")).to_be_visible()
+        expect(page.locator(".map-fallback")).to_be_hidden()
+        routes = page.locator("#live-map path.leaflet-interactive[stroke-width='4']")
+        expect(routes).to_have_count(2)
+        expect(page.locator(".map-legend")).to_contain_text("Omar")
+        expect(page.locator(".map-legend")).to_contain_text("Tess")
+        expect(page.locator(".map-stop")).to_have_count(4)
+        expect(page.locator(".leaflet-control-attribution")).to_contain_text("Test tiles")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#live-map img.leaflet-tile-loaded').length > 0"
+        )
+        assert _Tiles.served, "no tile was fetched"
+        me.shot("board-street-map")
+        assert problems == []
+    finally:
+        server.shutdown()
+        server.server_close()
