@@ -93,6 +93,10 @@ class Patient(db.Model):
     provider_name: Mapped[str | None] = mapped_column(String(200))
     provider_address: Mapped[str | None] = mapped_column(String(300))
     provider_phone: Mapped[str | None] = mapped_column(String(40))
+    # What the provider's office charges the patient for a visit, in cents: one amount (min = max) or a
+    # range that depends on the plan; None: not known (the pages say "may apply").
+    provider_copay_min_cents: Mapped[int | None] = mapped_column(Integer)
+    provider_copay_max_cents: Mapped[int | None] = mapped_column(Integer)
     # Part of the calendar feed's token: raising it makes every earlier feed address stop working.
     calendar_feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -93,6 +93,28 @@ class ProviderSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    copay_min_cents = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000),
+        metadata={
+            "description": "The office's co-pay for a visit, in cents (lowest, if it depends on the plan)."
+        },
+    )
+    copay_max_cents = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000),
+        metadata={"description": "Highest co-pay in cents; omit for a single amount."},
+    )
+
+    @validates_schema
+    def _range(self, data: dict, **_) -> None:
+        low, high = data.get("copay_min_cents"), data.get("copay_max_cents")
+        if high is not None and low is None:
+            raise ValidationError("Give copay_min_cents too (the lowest co-pay).", "copay_min_cents")
+        if low is not None and high is not None and high < low:
+            raise ValidationError("Must not be below copay_min_cents.", "copay_max_cents")
 
 
 class CourseSchema(StrictSchema):

@@ -164,6 +164,8 @@ def provider_of(patient: Patient) -> dict:
         "name": patient.provider_name,
         "address": patient.provider_address,
         "phone": patient.provider_phone,
+        "copay_min_cents": patient.provider_copay_min_cents,
+        "copay_max_cents": patient.provider_copay_max_cents,
     }
 
 

@@ -56,6 +56,9 @@ def _apply_fields(patient: Patient, data: dict) -> None:
         patient.provider_name = provider.get("name")
         patient.provider_address = provider.get("address")
         patient.provider_phone = provider.get("phone")
+        low, high = provider.get("copay_min_cents"), provider.get("copay_max_cents")
+        patient.provider_copay_min_cents = low
+        patient.provider_copay_max_cents = high if high is not None else low
 
 
 def create_patient(data: dict) -> Patient:
@@ -121,6 +124,8 @@ def patient_view(patient: Patient) -> dict:
             "name": patient.provider_name,
             "address": patient.provider_address,
             "phone": patient.provider_phone,
+            "copay_min_cents": patient.provider_copay_min_cents,
+            "copay_max_cents": patient.provider_copay_max_cents,
         }
     return {
         "id": patient.id,

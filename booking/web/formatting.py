@@ -110,6 +110,25 @@ def when(instant: datetime, tz: str) -> str:
     return f"{day_label(local)}, {clock(instant, tz)} {local.tzname()}"
 
 
+def money(cents: int) -> str:
+    """'$20' or '$12.50'."""
+    text = f"${cents / 100:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def copay(patient) -> str:
+    """The provider's co-pay for a visit, in a sentence: an amount, a range, none, or not known."""
+    low, high = patient.provider_copay_min_cents, patient.provider_copay_max_cents
+    if low is None:
+        return "A co-pay may apply; the office can say how much."
+    high = low if high is None else high
+    if high == 0:
+        return "No co-pay."
+    if high == low:
+        return f"Co-pay: {money(low)}."
+    return f"Co-pay: {money(low)}–{money(high)}, depending on the health plan."
+
+
 def window(start: datetime, end: datetime | None, tz: str) -> str:
     """'9:00 AM – 11:00 AM EST', or a single time when there is no end."""
     if end is None:
@@ -141,6 +160,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         window=window,
+        copay=copay,
         timedelta_hours=lambda hours: timedelta(hours=hours),
         timedelta_days=lambda days: timedelta(days=days),
         KIND_LABELS=KIND_LABELS,

@@ -27,6 +27,7 @@ from booking.states import FIELD_KINDS, is_open
 from booking.web import offers, visit_day
 from booking.web.access import login_required, web_user
 from booking.web.centers_map import centers_map
+from booking.web.formatting import copay
 
 bp = Blueprint("patient", __name__)
 
@@ -64,9 +65,13 @@ def directions_url(address: str) -> str:
 def cost_of(visit: Booking | None) -> str:
     """What the visit costs the patient, in words."""
     if visit is not None and visit.kind == "provider":
-        copay = "Your provider's office may charge a co-pay for the visit"
-        phone = f" (ask {visit.patient.provider_name} at {visit.patient.provider_phone})"
-        return f"The lab work is free. {copay}{phone if visit.patient.provider_phone else ''}."
+        patient = visit.patient
+        ask = (
+            f" Questions: {patient.provider_name}, {patient.provider_phone}."
+            if patient.provider_phone
+            else ""
+        )
+        return f"The lab work is free. {copay(patient)}{ask}"
     return "Nothing: the lab work and the visit are covered by the monitoring program."
 
 

@@ -288,3 +288,39 @@ def test_nearest_centers_come_with_a_map_numbered_as_the_list(world, patient_pag
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
     chosen = client.get(f"/patients/{pid}/book/service_center?center={first}").get_data(as_text=True)
     assert 'fill="#0b5cad" stroke="#0b5cad"' in chosen  # the selected center is drawn filled
+
+
+def test_the_providers_co_pay_is_kept_and_shown_in_words(app, world, signed_in):
+    """A range in cents through the API; the choice page and the visit say it in dollars; bad ranges are 422."""
+    staff = world.login("coordinator")
+    client = app.test_client()
+    pid = world.patient()
+    provider = {"name": "Dr. Rivera", "phone": "555-0199", "copay_min_cents": 1000, "copay_max_cents": 4000}
+    changed = client.patch(f"/api/v1/patients/{pid}", json={"provider": provider}, headers=staff)
+    assert changed.status_code == 200, changed.json
+    assert (
+        changed.json["provider"]["copay_min_cents"] == 1000
+        and changed.json["provider"]["copay_max_cents"] == 4000
+    )
+    _, pages = signed_in("patient", patient_id=pid)
+    assert "Co-pay: $10–$40, depending on the health plan." in pages.get(f"/patients/{pid}/book").get_data(
+        as_text=True
+    )
+    one = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"provider": {"name": "Dr. Rivera", "copay_min_cents": 2050}},
+        headers=staff,
+    )
+    assert one.json["provider"]["copay_max_cents"] == 2050
+    assert "Co-pay: $20.50." in pages.get(f"/patients/{pid}/book").get_data(as_text=True)
+    for bad in (
+        {"copay_min_cents": 4000, "copay_max_cents": 1000},
+        {"copay_max_cents": 1000},
+        {"copay_min_cents": -1},
+    ):
+        refused = client.patch(
+            f"/api/v1/patients/{pid}", json={"provider": {"name": "Dr. Rivera", **bad}}, headers=staff
+        )
+        assert refused.status_code == 422, bad
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert "Co-pay: $20.50." in pages.get(f"/patients/{pid}/book").get_data(as_text=True)  # nothing changed
