@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -96,7 +95,7 @@ def server(app):
     args = [
         *(sys.executable, "-m", "gunicorn", "-c", "/dev/null"),
         *("-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS)),
-        *("-b", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(ROOT)),
+        *("-b", f"127.0.0.1:{port}", "--timeout", "120", "--graceful-timeout", "2", "--chdir", str(ROOT)),
         "wsgi:app",
     ]
     with log.open("w") as out:
@@ -106,7 +105,7 @@ def server(app):
         _wait_until_serving(proc, url, log)
         yield Server(url, secret, log)
     finally:
-        proc.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: nothing is in flight any more
+        proc.terminate()  # with --graceful-timeout 2: nothing is in flight any more
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
