@@ -109,7 +109,8 @@ def undo_last_report(tech: Technician, actor: User) -> dict:
     if report is None:
         raise Conflict(f"There is no report to undo: a report can be undone within {minutes} minutes.")
     booking = locked(db.session.get(Booking, report.booking_id))
-    check_undo(booking.kind, booking.status, report.from_status)
+    current = booking.status
+    check_undo(booking.kind, current, report.from_status)
     now = av.now_utc()
     taken = db.session.execute(
         update(StopReport)
@@ -128,7 +129,7 @@ def undo_last_report(tech: Technician, actor: User) -> dict:
         db.session.rollback()
         raise Conflict(
             "The patient has booked another visit for that month since; the no-show stands.",
-            current_status=booking.status,
+            current_status=current,
         ) from exc
     if taken.rowcount != 1 or moved.rowcount != 1:
         db.session.rollback()

@@ -145,3 +145,28 @@ def test_an_undone_no_show_holds_its_place_again(app, client, field, day_route, 
         assert db.session.get(Booking, first).status == "assigned"
         assert db.session.scalar(db.select(CapacityCounter.booked).where(CapacityCounter.key == key)) == 1
         assert integrity.differences() == []
+
+
+def test_undoing_a_no_show_after_the_month_was_booked_again_is_a_409(app, client, field, day_route, clock):
+    """The month freed by a no-show was booked again: the undo is refused with the reason, not a 500."""
+    tech, first, *_ = day_route
+    clock.at(8, 5)
+    assert _report(client, field, tech, first, "no_show", reason="not home").status_code == 200
+    with app.app_context():
+        missed = db.session.get(Booking, first)
+        db.session.add(
+            Booking(
+                patient_id=missed.patient_id,
+                kind="provider",
+                status="requested",
+                monitoring_month=missed.monitoring_month,
+                starts_at=missed.starts_at + timedelta(days=3),
+                time_zone=missed.time_zone,
+            )
+        )
+        db.session.commit()
+    undone = client.post("/api/v1/technicians/me/reports/undo", headers=field.tech_headers(tech))
+    assert undone.status_code == 409, undone.json
+    assert undone.json["current_status"] == "no_show"
+    with app.app_context():
+        assert db.session.get(Booking, first).status == "no_show"
