@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from booking.extensions import db
 from booking.models import Booking, CapacityCounter
 from booking.services import integrity
 from tests.test_bookings import book, openings
+from tests.test_demo import _load_small
 
 
 def _two_bookings_one_cancelled(world, client):
@@ -91,3 +93,11 @@ def test_a_staff_no_show_gives_the_place_back(app, world, client):
             == 0
         )
         assert integrity.differences() == []
+
+
+@pytest.mark.slow
+def test_the_demo_data_passes_the_check(app):
+    """`flask demo load` builds counters that equal their bookings (its visits are booked by the rules)."""
+    _load_small(app)
+    result = app.test_cli_runner().invoke(args=["integrity", "check"])
+    assert result.exit_code == 0, result.output
