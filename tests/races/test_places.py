@@ -6,11 +6,15 @@ bookings and events.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from functools import partial
 
 import pytest
 
 from tests.races.conftest import (
+    ROOT,
     active_at,
     assert_conflicts_say_why,
     assert_counters_match,
@@ -144,3 +148,38 @@ def test_a_reschedule_and_a_new_booking_racing_for_one_place_get_it_once(server,
             moved.status == 200
         )
         assert_counters_match(app)
+
+
+def test_the_integrity_command_agrees_after_a_race(server, people, world, app):
+    """`flask integrity check`, run as the real command on the served database, finds 0 differences."""
+    cid = world.center(capacity=1)
+    crowd = people.patients(6)
+    slot = openings(server, crowd[0].headers, kind="service_center", service_center_id=cid)[0]
+    body = {"kind": "service_center", "service_center_id": cid, "starts_at": slot["starts_at"]}
+    answers = race([_book(server, p, body) for p in crowd])
+    assert statuses(answers) == [201] + [409] * 5
+    (won,) = [a.body["id"] for a in answers if a.status == 201]
+    owner = crowd[[a.status for a in answers].index(201)]
+    race(
+        [
+            partial(call, "POST", f"{server.url}/api/v1/bookings/{won}/cancel", owner.headers, {})
+            for _ in range(4)
+        ]
+    )
+    env = {
+        **os.environ,
+        "LABVISIT_CONFIG": "tests.races.server_config.RaceServerConfig",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": server.secret,
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "integrity", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 differences" in done.stdout
