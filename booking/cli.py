@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask users create``, ``flask demo load`` and ``flask demo reset``."""
+"""Command-line tools: ``flask users create``, ``flask demo load|reset``, ``flask integrity check|repair``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from flask.cli import AppGroup
 from booking.auth import hash_password
 from booking.extensions import db
 from booking.models import Patient, Role, User
+from booking.services import integrity
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
+integrity_cli = AppGroup("integrity", help="Check the capacity counters against the bookings.")
 
 
 @users_cli.command("create")
@@ -114,6 +116,34 @@ def reset_demo(seed, patients, centers, visits_per_day):
     _load(seed, patients, centers, visits_per_day)
 
 
+@integrity_cli.command("check")
+def integrity_check():
+    """Recount every capacity counter from the active bookings; exit 1 listing each difference.
+
+    Prints keys and counts only (no patient data), so its output may go to any log.
+    """
+    found = integrity.differences()
+    for diff in found:
+        click.echo(str(diff))
+    if found:
+        raise click.ClickException(f"{len(found)} capacity counter(s) differ from the bookings they count")
+    click.echo("capacity counters: 0 differences")
+
+
+@integrity_cli.command("repair")
+def integrity_repair():
+    """Set every capacity counter to its recount (after an incident) and list what changed."""
+    found = integrity.repair()
+    db.session.commit()
+    for diff in found:
+        click.echo(f"repaired {diff}")
+    overbooked = [d for d in found if d.overbooked]
+    click.echo(
+        f"capacity counters: {len(found)} repaired, {len(overbooked)} overbooked key(s) to resolve by hand"
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(integrity_cli)

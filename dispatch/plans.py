@@ -18,7 +18,7 @@ from booking.errors import Conflict, DomainError, NotFound
 from booking.extensions import db
 from booking.models import Booking, Region, User
 from booking.schemas import MAX_ID
-from booking.services.bookings import change_status
+from booking.services.bookings import change_status, locked
 from dispatch.day import DayData, instant, key_id
 from dispatch.engine.result import Plan
 from dispatch.models import DispatchPlan, PlanAudit, PlanRoute, PlanStop, PlanUnassigned, PlanVersion
@@ -259,9 +259,9 @@ def publish(plan: DispatchPlan, actor: User | None, expected: int) -> PlanVersio
     previous = version(plan, before)
     assigned_before = {s.booking_id for s in previous.stops} if previous else set()
     assigned_now = {s.booking_id for s in current.stops}
-    for booking_id in assigned_now - assigned_before:
+    for booking_id in sorted(assigned_now - assigned_before):  # row locks in one order
         _move(actor, booking_id, "confirmed", "assigned", f"on plan version {current.number}")
-    for booking_id in assigned_before - assigned_now:
+    for booking_id in sorted(assigned_before - assigned_now):
         _move(actor, booking_id, "assigned", "confirmed", f"left out of plan version {current.number}")
     current.published_at = utcnow()
     plan.published_number = current.number
@@ -285,6 +285,8 @@ class _System:
 
 
 def _move(actor: User | None, booking_id: int, from_status: str, to_status: str, reason: str) -> None:
+    """Move the booking only if it is (still) ``from_status``: read under its row lock, so a cancel
+    committed meanwhile is seen and left alone."""
     booking = db.session.get(Booking, booking_id)
-    if booking is not None and booking.status == from_status:
+    if booking is not None and locked(booking).status == from_status:
         change_status(actor or _System(), booking, to_status, reason)

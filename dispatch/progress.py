@@ -20,14 +20,15 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from booking.errors import Conflict, NotFound
 from booking.extensions import db
-from booking.models import Booking, BookingEvent, User
+from booking.models import INACTIVE_STATUSES, Booking, BookingEvent, User
 from booking.program import reminders
 from booking.schemas import MAX_ID
 from booking.services import availability as av
-from booking.services.bookings import change_status
+from booking.services.bookings import change_status, locked, take_back_place
 from booking.states import FINISHED_STATUSES, UNDER_WAY_STATUSES, check_undo, report_steps
 from dispatch.day import build_day, instant, local_seconds, technician_key, visit_id
 from dispatch.engine.timing import timed_route
@@ -50,6 +51,7 @@ def report_progress(tech: Technician, booking_id: int, status: str, reason: str 
     """
     booking = db.session.get(Booking, booking_id) if 0 < booking_id <= MAX_ID else None
     stop = _my_stop(tech, booking)
+    booking = locked(booking)  # the steps below start from the committed status, once
     day, today = stop_day(stop), region_today(tech)
     if day != today:
         raise Conflict(
@@ -96,8 +98,9 @@ def undo_last_report(tech: Technician, actor: User) -> dict:
     minutes = current_app.config["REPORT_UNDO_MINUTES"]
     if report is None:
         raise Conflict(f"There is no report to undo: a report can be undone within {minutes} minutes.")
-    booking = db.session.get(Booking, report.booking_id)
-    check_undo(booking.kind, booking.status, report.from_status)
+    booking = locked(db.session.get(Booking, report.booking_id))
+    current = booking.status
+    check_undo(booking.kind, current, report.from_status)
     now = av.now_utc()
     taken = db.session.execute(
         update(StopReport)
@@ -105,15 +108,24 @@ def undo_last_report(tech: Technician, actor: User) -> dict:
         .values(undone_at=now)
         .execution_options(synchronize_session=False)
     )
-    moved = db.session.execute(
-        update(Booking)
-        .where(Booking.id == booking.id, Booking.status == booking.status)
-        .values(status=report.from_status, status_reason=None)
-        .execution_options(synchronize_session=False)
-    )
+    try:
+        moved = db.session.execute(
+            update(Booking)
+            .where(Booking.id == booking.id, Booking.status == booking.status)
+            .values(status=report.from_status, status_reason=None)
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError as exc:  # an undone no-show whose month was booked again meanwhile
+        db.session.rollback()
+        raise Conflict(
+            "The patient has booked another visit for that month since; the no-show stands.",
+            current_status=current,
+        ) from exc
     if taken.rowcount != 1 or moved.rowcount != 1:
         db.session.rollback()
         raise Conflict("That report changed meanwhile; reload your route.")
+    if booking.status in INACTIVE_STATUSES and report.from_status not in INACTIVE_STATUSES:
+        take_back_place(booking)  # an undone no-show holds its place again
     db.session.add(
         BookingEvent(
             booking_id=booking.id,

@@ -53,6 +53,20 @@ def visible_booking(user: User, booking_id: int) -> Booking:
     return booking
 
 
+def locked(booking: Booking) -> Booking:
+    """``booking`` locked until the transaction ends, and re-read, so its status is the committed one.
+
+    Every change of a booking starts here, before it reads the status it
+    decides on: two cancels (or a cancel and a reschedule) of one booking then
+    run one after the other, and the second sees what the first did and is
+    refused, instead of both releasing the place. PostgreSQL: ``SELECT … FOR
+    UPDATE`` (the concurrent one waits, then reads the new row); SQLite: every
+    transaction already holds the write lock from BEGIN IMMEDIATE. Lock order is
+    the booking row first, then capacity counters in key order.
+    """
+    return db.session.get(Booking, booking.id, with_for_update=True, populate_existing=True)
+
+
 def _not_an_opening(kind: str) -> Unprocessable:
     what = "slot of this service center" if kind == "service_center" else "arrival window offered here"
     return Unprocessable(
@@ -186,6 +200,21 @@ def _take(placement: Placement, booking_id: int | None = None) -> None:
         )
 
 
+def _move_place(old_key: str | None, placement: Placement, booking_id: int) -> None:
+    """Give back ``old_key`` and take the new place, touching the two counters in key order.
+
+    Two reschedules crossing between the same two slots would otherwise each
+    hold one counter and wait for the other's (a deadlock on PostgreSQL).
+    """
+    new_key = placement.capacity_key
+    if old_key and new_key and new_key < old_key:
+        _take(placement, booking_id)
+        capacity.release_place(old_key)
+    else:
+        capacity.release_place(old_key)
+        _take(placement, booking_id)
+
+
 def create_booking(actor: User, patient: Patient, data: dict) -> Booking:
     """Reserve the visit and record it; flushed, not committed (the caller commits).
 
@@ -253,8 +282,11 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
 
     :raise Conflict: (409) past the cutoff, not reschedulable in its status, new place full.
     """
+    booking = locked(booking)
     if booking.status not in NOT_STARTED_STATUSES:
-        raise Conflict(f"A booking in status '{booking.status}' cannot be rescheduled.")
+        raise Conflict(
+            f"A booking in status '{booking.status}' cannot be rescheduled.", current_status=booking.status
+        )
     _check_cutoff(actor, booking, "RESCHEDULE_CUTOFF_HOURS", "rescheduled")
     center_id = data.get("service_center_id", booking.service_center_id)
     if booking.kind != "service_center":
@@ -265,8 +297,7 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
         raise _month_taken(month)
     before = {"starts_at": booking.starts_at.isoformat(), "service_center_id": booking.service_center_id}
     left_from = (booking.region_id, av.local_day(booking.starts_at, booking.time_zone), booking.starts_at)
-    capacity.release_place(booking.capacity_key)
-    _take(placement, booking.id)
+    _move_place(booking.capacity_key, placement, booking.id)
     _apply(booking, placement)
     booking.monitoring_month = month
     previous = booking.status
@@ -302,12 +333,21 @@ def reschedule_booking(actor: User, booking: Booking, data: dict) -> Booking:
 def change_status(actor: User, booking: Booking, new_status: str, reason: str | None) -> Booking:
     """Move a booking along its state machine; a cancel gives its place back.
 
+    The booking is locked and re-read first (:func:`locked`), so of two racing
+    changes the second one sees the first one's status: a place is given back
+    once, by the change that made the booking inactive. A cancel forgets its
+    place; a no-show keeps its ``capacity_key`` (the place it held) so that a
+    technician's undo can take it again (:func:`take_back_place`).
+
     :raise Conflict: (409) the transition is not allowed (or past the cancel cutoff).
     """
+    booking = locked(booking)
     check_transition(booking.kind, booking.status, new_status)
     if new_status == "cancelled":
         _check_cutoff(actor, booking, "CANCEL_CUTOFF_HOURS", "cancelled")
+    if new_status in INACTIVE_STATUSES and booking.status not in INACTIVE_STATUSES:
         capacity.release_place(booking.capacity_key)
+    if new_status == "cancelled":
         booking.capacity_key = None
     previous = booking.status
     booking.status = new_status
@@ -324,6 +364,18 @@ def change_status(actor: User, booking: Booking, new_status: str, reason: str | 
     db.session.flush()
     reminders.status_changed(booking, previous)
     return booking
+
+
+def take_back_place(booking: Booking) -> None:
+    """Take again the place a no-show gave back, as an undone no-show becomes active again.
+
+    :raise Conflict: (409) the place was given to someone else meanwhile.
+    """
+    if booking.capacity_key and not capacity.take_back_place(booking.capacity_key):
+        raise Conflict(
+            "The place this visit held has been booked by someone else meanwhile; book the visit again.",
+            current_status=booking.status,
+        )
 
 
 def booking_view(booking: Booking) -> dict:

@@ -4,6 +4,11 @@
 capacity``. The row is locked by the UPDATE (PostgreSQL re-checks the condition
 after a concurrent commit; SQLite serialises writers with BEGIN IMMEDIATE), so
 two requests racing for the last place can never both succeed.
+
+A place is given back only by the change that made its booking inactive, which
+holds the booking's row lock (``booking.services.bookings.locked``); so a
+release can never run twice for one booking. ``flask integrity check`` recounts
+every counter from the bookings (:mod:`booking.services.integrity`).
 """
 
 from __future__ import annotations
@@ -61,6 +66,20 @@ def release_place(key: str | None) -> None:
         .values(booked=CapacityCounter.booked - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def take_back_place(key: str) -> bool:
+    """Take one place of ``key`` again, within the capacity the counter was last taken with.
+
+    For a visit that becomes active again (an undone no-show); False when no place is left.
+    """
+    result = db.session.execute(
+        update(CapacityCounter)
+        .where(CapacityCounter.key == key, CapacityCounter.booked < CapacityCounter.capacity)
+        .values(booked=CapacityCounter.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def center_booked_counts(center_id: int, first: datetime, last: datetime) -> dict[datetime, int]:

@@ -7,7 +7,8 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from booking.extensions import db
-from booking.models import Booking
+from booking.models import Booking, CapacityCounter
+from booking.services import integrity
 from booking.slots import zone_for
 from tests.dispatch_service.conftest import TZ, get_plan, plan_now, publish
 
@@ -123,3 +124,49 @@ def test_the_last_report_can_be_undone_for_a_few_minutes(app, client, coordinato
     clock.at(8, 40)
     too_late = client.post("/api/v1/technicians/me/reports/undo", headers=headers)
     assert too_late.status_code == 409 and "within" in too_late.json["detail"]
+
+
+def test_an_undone_no_show_holds_its_place_again(app, client, field, day_route, clock):
+    """A no-show gives the visit's region-day place back; undoing it takes that place again."""
+    tech, first, *_ = day_route
+    key = f"region:{field.region_id}:{field.day:%Y%m%d}"
+    with app.app_context():
+        db.session.get(Booking, first).capacity_key = key
+        db.session.add(CapacityCounter(key=key, capacity=3, booked=1))
+        db.session.commit()
+    clock.at(8, 5)
+    assert _report(client, field, tech, first, "no_show", reason="not home").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(db.select(CapacityCounter.booked).where(CapacityCounter.key == key)) == 0
+        assert integrity.differences() == []
+    undone = client.post("/api/v1/technicians/me/reports/undo", headers=field.tech_headers(tech))
+    assert undone.status_code == 200, undone.json
+    with app.app_context():
+        assert db.session.get(Booking, first).status == "assigned"
+        assert db.session.scalar(db.select(CapacityCounter.booked).where(CapacityCounter.key == key)) == 1
+        assert integrity.differences() == []
+
+
+def test_undoing_a_no_show_after_the_month_was_booked_again_is_a_409(app, client, field, day_route, clock):
+    """The month freed by a no-show was booked again: the undo is refused with the reason, not a 500."""
+    tech, first, *_ = day_route
+    clock.at(8, 5)
+    assert _report(client, field, tech, first, "no_show", reason="not home").status_code == 200
+    with app.app_context():
+        missed = db.session.get(Booking, first)
+        db.session.add(
+            Booking(
+                patient_id=missed.patient_id,
+                kind="provider",
+                status="requested",
+                monitoring_month=missed.monitoring_month,
+                starts_at=missed.starts_at + timedelta(days=3),
+                time_zone=missed.time_zone,
+            )
+        )
+        db.session.commit()
+    undone = client.post("/api/v1/technicians/me/reports/undo", headers=field.tech_headers(tech))
+    assert undone.status_code == 409, undone.json
+    assert undone.json["current_status"] == "no_show"
+    with app.app_context():
+        assert db.session.get(Booking, first).status == "no_show"
