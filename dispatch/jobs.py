@@ -17,6 +17,13 @@ import uuid
 from datetime import date, timedelta
 
 from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Callback, Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import update
 
 from booking.db_types import utcnow
@@ -178,10 +185,7 @@ def check_overdue(job: DispatchJob) -> DispatchJob:
 # --- RQ ---------------------------------------------------------------------------
 
 
-def _queue():
-    from redis import Redis
-    from rq import Queue
-
+def _queue() -> Queue:
     settings = Settings(current_app.config)
     return Queue(settings["DISPATCH_QUEUE_NAME"], connection=Redis.from_url(settings["REDIS_URL"]))
 
@@ -197,13 +201,10 @@ def reconcile_with_queue(job: DispatchJob) -> None:
     :func:`on_rq_failure`). So each look at the job runs that cleanup and reads
     RQ's status. Redis unreachable: nothing is decided here (the timeout still is).
     """
-    from redis.exceptions import RedisError
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
     try:
         queue = _queue()
-        queue.started_job_registry.cleanup()
+        # A timer, not SIGALRM, bounds the failure callback: a web request may run off the main thread.
+        StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty).cleanup()
         db.session.refresh(job)
         if job.status not in ("queued", "running"):
             return  # the cleanup's failure callback has recorded it
@@ -227,8 +228,6 @@ def reconcile_with_queue(job: DispatchJob) -> None:
 
 
 def _enqueue_rq(job: DispatchJob) -> None:
-    from rq import Callback
-
     try:
         _queue().enqueue(
             run_rq_job,

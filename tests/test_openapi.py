@@ -17,11 +17,16 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
+from booking.extensions import db
+from booking.models import Patient
+from booking.program import outbox
+from booking.program.models import MessageType, OutboxMessage
 from booking.schemas import KINDS
 from tests.conftest import future_day
 from tests.dispatch_service.conftest import Field, plan_now, publish
 
 ROLES = ("patient", "technician", "coordinator", "admin")
+NOTICE = {"month": "December 2026", "link": "https://labvisit.example/me"}
 # Fuzzed cases per operation and role; the examples and coverage phases add their
 # own (deterministic) cases on top. Tuned so the whole module stays near two minutes.
 FUZZ_EXAMPLES = 8
@@ -156,26 +161,32 @@ def test_conflicts_with_extension_members_fit_the_published_schema(app, client, 
     api = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     problem = api.raw_schema["components"]["schemas"]["Problem"]["properties"]
     assert {"current_status", "deadline", "errors"} <= set(problem)
-    _pid, patient = world.patient_login()
+    pid, patient = world.patient_login()
     cancelled, booked = book_and_cancel(client, patient, world.center())
     coordinator = world.login("coordinator")
+    with app.app_context():
+        outbox.notify(db.session.get(Patient, pid), MessageType.MONTH_DUE, NOTICE, dedupe_key="openapi")
+        db.session.commit()
+        pending = db.session.scalars(db.select(OutboxMessage.id)).first()
     monkeypatch.setitem(app.config, "CANCEL_CUTOFF_HOURS", 24 * 400)
+    admin = world.login("admin")
     answers = [
-        ("POST", f"/api/v1/bookings/{cancelled}/cancel", {}, patient, "current_status"),
+        ("/api/v1/bookings/{booking_id}/cancel", cancelled, {}, patient, "current_status"),
         (
-            "POST",
-            f"/api/v1/bookings/{cancelled}/status",
+            "/api/v1/bookings/{booking_id}/status",
+            cancelled,
             {"status": "arrived"},
             coordinator,
             "current_status",
         ),
-        ("POST", f"/api/v1/bookings/{booked}/cancel", {}, patient, "deadline"),
+        ("/api/v1/bookings/{booking_id}/cancel", booked, {}, patient, "deadline"),
+        ("/api/v1/outbox/messages/{message_id}/retry", pending, None, admin, "current_status"),
     ]
-    for method, path, body, headers, member in answers:
-        response = client.open(path, method=method, json=body, headers=headers)
+    for template, id_, body, headers, member in answers:
+        path = template.format(booking_id=id_, message_id=id_)
+        response = client.post(path, json=body, headers=headers)
         assert response.status_code == 409 and member in response.json, response.json
-        template = path.replace(f"/{cancelled}/", "/{booking_id}/").replace(f"/{booked}/", "/{booking_id}/")
-        api[template][method].validate_response(response)
+        api[template]["POST"].validate_response(response)
 
 
 def _conformance_test(role: str):
