@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,20 @@ def test_horse_killed_mid_solve_is_reported_failed_at_once(
     assert body["status"] == "failed" and "Work-horse terminated unexpectedly" in body["error"], body
     assert_published_unchanged(client, coordinator, published)
     rerun_succeeds(app, client, coordinator, field, rq_queue, tmp_path / "rerun.log")
+
+
+def test_a_job_the_queue_lost_is_reported_failed(app, client, coordinator, field, rq_queue):
+    """A queued job that RQ no longer has (Redis flushed, job expired) is failed once it is
+    past the moment it could still be being enqueued, not reported queued for ever."""
+    field.technician()
+    field.booking(hour=9)
+    job = request_plan(client, coordinator, field, time_limit=1)
+    assert job_state(client, coordinator, job["id"])["status"] == "queued"
+    rq.job.Job.fetch(job["id"], connection=rq_queue.connection).delete()
+    assert job_state(client, coordinator, job["id"])["status"] == "queued"  # just submitted: maybe in flight
+    with app.app_context():
+        row = db.session.get(DispatchJob, job["id"])
+        row.created_at -= timedelta(minutes=5)
+        db.session.commit()
+    body = job_state(client, coordinator, job["id"])
+    assert body["status"] == "failed" and "no longer has the job" in body["error"], body
