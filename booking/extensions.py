@@ -32,14 +32,38 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, as every error of this API is answered."""
+    """RFC 9457 problem details, as every error of this API is answered.
+
+    Besides the standard members, the API sends these extension members (RFC 9457
+    section 3.2), each only where it applies; a client reads them instead of the
+    wording of ``detail``. Every new extension member belongs here, or the
+    published schema (which allows no others) stops matching the answers.
+    """
 
     type = ma.fields.String()
     title = ma.fields.String()
     status = ma.fields.Integer()
     detail = ma.fields.String()
     instance = ma.fields.String(allow_none=True)
-    errors = ma.fields.Dict(metadata={"description": "Field-level messages, when the input is invalid."})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={
+            "description": "Why the input was refused: field-level messages (by location, then field, "
+            "for malformed requests); for a refused plan change, ``violations``."
+        },
+    )
+    current_status = ma.fields.String(
+        metadata={
+            "description": "A 409 refusing a change of status: the status the booking (or message) "
+            "has now, e.g. ``cancelled``."
+        }
+    )
+    deadline = ma.fields.DateTime(
+        metadata={
+            "description": "A 409 past the online cutoff: the moment (UTC) until which a patient "
+            "could have cancelled or moved the visit."
+        }
+    )
 
 
 class ProblemApi(Api):

@@ -17,6 +17,13 @@ import uuid
 from datetime import date, timedelta
 
 from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Callback, Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import update
 
 from booking.db_types import utcnow
@@ -149,6 +156,18 @@ def fail(job_id: str, why: str, *, from_status: tuple[str, ...] = ("queued", "ru
     log.warning("dispatch job %s failed: %s", job_id, why)
 
 
+def current(job: DispatchJob) -> DispatchJob:
+    """The job as it really stands, for whoever asks (the API, the board).
+
+    A job whose worker died is never reported as in progress for ever: past its
+    limit it is given up (:func:`check_overdue`), and on the RQ backend the queue's
+    own record is consulted first (:func:`reconcile_with_queue`).
+    """
+    if job.backend == "rq" and job.status in ("queued", "running"):
+        reconcile_with_queue(job)
+    return check_overdue(job)
+
+
 def check_overdue(job: DispatchJob) -> DispatchJob:
     """A running job past its limit (and grace) is given up: the previous plan stays as it was."""
     if job.status == "running" and job.started_at is not None:
@@ -166,17 +185,49 @@ def check_overdue(job: DispatchJob) -> DispatchJob:
 # --- RQ ---------------------------------------------------------------------------
 
 
-def _queue():
-    from redis import Redis
-    from rq import Queue
-
+def _queue() -> Queue:
     settings = Settings(current_app.config)
     return Queue(settings["DISPATCH_QUEUE_NAME"], connection=Redis.from_url(settings["REDIS_URL"]))
 
 
-def _enqueue_rq(job: DispatchJob) -> None:
-    from rq import Callback
+def reconcile_with_queue(job: DispatchJob) -> None:
+    """Fail a queued or running job that RQ has failed, lost or abandoned.
 
+    RQ learns of a dead worker in two ways, and tells us in neither: a work-horse
+    that dies (OOM killer, SIGKILL) is marked failed by its parent worker without
+    the ``on_failure`` callback; a worker that dies with its horse leaves the job
+    in the StartedJobRegistry until its heartbeat lapses (RQ's job monitoring
+    interval + 60 s), and only a registry cleanup then fails it (calling
+    :func:`on_rq_failure`). So each look at the job runs that cleanup and reads
+    RQ's status. Redis unreachable: nothing is decided here (the timeout still is).
+    """
+    try:
+        queue = _queue()
+        # A timer, not SIGALRM, bounds the failure callback: a web request may run off the main thread.
+        StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty).cleanup()
+        db.session.refresh(job)
+        if job.status not in ("queued", "running"):
+            return  # the cleanup's failure callback has recorded it
+        rq_job = Job.fetch(job.id, connection=queue.connection)
+        status = rq_job.get_status()
+    except NoSuchJobError:
+        if utcnow() - job.created_at > timedelta(seconds=GRACE_SECONDS):  # not just being enqueued
+            fail(job.id, "the queue no longer has the job (expired or deleted)")
+            db.session.refresh(job)
+        return
+    except RedisError as exc:
+        log.warning(
+            "dispatch job %s: queue unreachable (%s); state left as recorded", job.id, type(exc).__name__
+        )
+        return
+    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        result = rq_job.latest_result()
+        why = (result.exc_string or "").strip().splitlines()[-1:] if result else []
+        fail(job.id, f"worker failure: {why[0] if why else status.value}"[:500])
+        db.session.refresh(job)
+
+
+def _enqueue_rq(job: DispatchJob) -> None:
     try:
         _queue().enqueue(
             run_rq_job,

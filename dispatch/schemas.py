@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from booking.extensions import ProblemSchema
 from booking.schemas import MAX_ID, AddressInSchema, Id, StrictSchema
 from booking.states import REPORTED_STATUSES
 from dispatch.models import SHIFT_EXCEPTION_KINDS
@@ -314,15 +315,13 @@ class ViolationListSchema(StrictSchema):
     violations = fields.List(fields.Nested(ViolationSchema))
 
 
-class ChangeRefusedSchema(StrictSchema):
+class ChangeRefusedSchema(ProblemSchema):
     """The 409 of a change that would break rules: problem details whose
-    ``errors.violations`` lists them."""
+    ``errors.violations`` lists them (and the other members any 409 may carry)."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    instance = fields.String(allow_none=True)
+    class Meta:
+        ordered = True
+
     errors = fields.Nested(ViolationListSchema)
 
 

@@ -28,4 +28,4 @@ class JobById(MethodView):
         job = db.session.get(DispatchJob, job_id)
         if job is None:
             raise NotFound(f"Job {job_id} not found.")
-        return jobs.check_overdue(job)
+        return jobs.current(job)

@@ -61,7 +61,7 @@ def _latest_job(region: Region, day: date):
         .order_by(DispatchJob.created_at.desc())
         .limit(1)
     )
-    return jobs.check_overdue(job) if job else None
+    return jobs.current(job) if job else None
 
 
 def _board_context(region: Region, day: date) -> dict:
