@@ -1,4 +1,4 @@
-"""The blueprint every page hangs under: CSRF check, security headers, HTML error pages."""
+"""The blueprint every page hangs under: CSRF check and HTML error pages (headers: booking.security_headers)."""
 
 from __future__ import annotations
 
@@ -26,20 +26,6 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 def _check_csrf() -> None:
     if request.method not in _SAFE_METHODS:
         csrf.protect()
-
-
-@web.after_request
-def _security_headers(response):
-    # Scripts and styles come from this origin only, and there is no inline script.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @web.errorhandler(CSRFError)
