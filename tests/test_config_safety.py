@@ -32,6 +32,8 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 # Keys that shipped in config.py before keys left the code.
 OLD_KEYS = ["dev-only-not-secret", "test-secret-key-that-is-long-enough-for-hs256"]
 SERVER_CONFIGS = ["/dev/null"] + (["gunicorn.conf.py"] if (ROOT / "gunicorn.conf.py").exists() else [])
+# The app loaded in each worker, or once in the master (--preload): both must refuse cleanly.
+REFUSING_STARTS = [(config, []) for config in SERVER_CONFIGS] + [("/dev/null", ["--preload"])]
 
 pytestmark = pytest.mark.slow
 
@@ -60,29 +62,40 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def gunicorn(config: str, port: int) -> list[str]:
+def gunicorn(config: str, port: int, extra: tuple[str, ...] | list[str] = ()) -> list[str]:
     """The server command; no control socket, whose default path concurrent servers would share."""
-    return [GUNICORN, "wsgi:app", "-c", config, "-b", f"127.0.0.1:{port}", "-w", "1", "--no-control-socket"]
+    return [
+        GUNICORN,
+        "wsgi:app",
+        "-c",
+        config,
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "1",
+        "--no-control-socket",
+        *extra,
+    ]
 
 
-@pytest.mark.parametrize("config", SERVER_CONFIGS)
-def test_server_without_a_key_refuses_to_start(app, config):
+@pytest.mark.parametrize("config,extra", REFUSING_STARTS)
+def test_server_without_a_key_refuses_to_start(app, config, extra):
     """`gunicorn wsgi:app` with only DATABASE_URL exits non-zero with one clear line, no traceback."""
     env = bare_environment(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
     done = subprocess.run(
-        gunicorn(config, free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        gunicorn(config, free_port(), extra), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode != 0
     assert "labvisit refuses to start: SECRET_KEY is not set" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("config", SERVER_CONFIGS)
-def test_server_with_a_short_key_refuses_to_start(app, config):
+@pytest.mark.parametrize("config,extra", REFUSING_STARTS)
+def test_server_with_a_short_key_refuses_to_start(app, config, extra):
     """A SECRET_KEY under 32 characters is refused the same way."""
     env = bare_environment(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="short-key")
     done = subprocess.run(
-        gunicorn(config, free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        gunicorn(config, free_port(), extra), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode != 0 and "SECRET_KEY has 9 characters; it needs at least 32" in done.stderr
     assert "Traceback" not in done.stderr
