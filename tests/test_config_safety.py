@@ -25,8 +25,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from booking.signing_key import InsecureConfiguration, configure_signing_key
-
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 # Keys that shipped in config.py before keys left the code.
@@ -192,6 +190,7 @@ def test_served_app_refuses_tokens_signed_with_any_string_in_the_repository(app,
 def test_development_key_is_generated_once_and_kept(tmp_path):
     """Development without SECRET_KEY: a random key of 64 characters, kept (owner-only) in instance/ across restarts."""
     import config
+    from booking.signing_key import configure_signing_key
 
     def start() -> str:
         flask_app = Flask("dev_key_test", instance_path=str(tmp_path / "instance"))
@@ -210,6 +209,7 @@ def test_development_key_is_generated_once_and_kept(tmp_path):
 def test_production_is_the_default_configuration(monkeypatch):
     """create_app() with no LABVISIT_CONFIG and no key refuses: development is never picked by default."""
     from booking import create_app
+    from booking.signing_key import InsecureConfiguration
 
     monkeypatch.delenv("LABVISIT_CONFIG", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
