@@ -127,9 +127,9 @@ def _served(config: str, env: dict, port: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         assert server.poll() is None, server.stderr.read()
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=5).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=30).close()
             return server
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # not listening yet (URLError, ConnectionError) or a slow first request
             time.sleep(0.2)
     server.terminate()
     raise AssertionError("gunicorn did not answer within 60 s")
