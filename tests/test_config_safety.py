@@ -114,25 +114,23 @@ def test_flask_command_without_a_key_refuses_with_one_line(app):
     assert done.returncode != 0 and "SECRET_KEY is not set" in done.stderr and "Traceback" not in done.stderr
 
 
-def _served(config: str, env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        gunicorn(config, port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _served(config: str, env: dict, port: int, log: Path) -> subprocess.Popen:
+    """Start the server with its output in ``log`` (a pipe nobody reads could fill and stall it)."""
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            gunicorn(config, port), cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert server.poll() is None, server.stderr.read()
+        assert server.poll() is None, log.read_text()[-3000:]
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=30).close()
             return server
         except OSError:  # not listening yet (URLError, ConnectionError) or a slow first request
             time.sleep(0.2)
     server.terminate()
-    raise AssertionError("gunicorn did not answer within 60 s")
+    server.wait(timeout=30)
+    raise AssertionError("gunicorn did not answer within 60 s: " + log.read_text()[-3000:])
 
 
 def _me(port: int, token: str) -> int:
@@ -161,7 +159,7 @@ def _b64(raw: bytes) -> str:
 
 
 @pytest.mark.parametrize("config", SERVER_CONFIGS)
-def test_served_app_refuses_tokens_signed_with_any_string_in_the_repository(app, world, config):
+def test_served_app_refuses_tokens_signed_with_any_string_in_the_repository(app, world, config, tmp_path):
     """With DATABASE_URL and a random SECRET_KEY, a token signed with any string literal of the repository is a 401.
 
     The same token signed with the server's own key is a 200, so the server and the account are real.
@@ -173,7 +171,7 @@ def test_served_app_refuses_tokens_signed_with_any_string_in_the_repository(app,
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY=key, PROGRAM_SCHEDULER="off"
     )
     port = free_port()
-    server = _served(config, env, port)
+    server = _served(config, env, port, tmp_path / "gunicorn.log")
     try:
         assert _me(port, _token(key, user.id)) == 200
         candidates = sorted(repository_strings())
@@ -188,7 +186,7 @@ def test_served_app_refuses_tokens_signed_with_any_string_in_the_repository(app,
 
 
 def test_development_key_is_generated_once_and_kept(tmp_path):
-    """Development without SECRET_KEY: a random key of 64 characters, kept (owner-only) in instance/ across restarts."""
+    """Development without SECRET_KEY: a random key of at least 32 characters, kept (owner-only) in instance/ across restarts."""
     import config
     from booking.signing_key import configure_signing_key
 
