@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from booking.auth import hash_password
 from booking.extensions import db
@@ -46,7 +47,11 @@ def create_user(email, password, role, first_name, last_name, patient_id):
         patient_id=patient_id,
     )
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same e-mail or patient taken by a concurrent create
+        db.session.rollback()
+        raise click.ClickException("the e-mail or the patient has a login already") from exc
     click.echo(f"created {role} user {user.id}")
 
 
