@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 5000
 export FLASK_APP := wsgi
+# The app runs its production configuration unless told otherwise; these local targets ask
+# for development (a random signing key generated once under instance/, cookies without Secure).
+db-upgrade demo run: export LABVISIT_CONFIG ?= config.DevelopmentConfig
 
 .PHONY: install browser run test bench lint db-upgrade demo
 

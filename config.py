@@ -1,14 +1,20 @@
 """Configuration classes, read from the environment.
 
 The default is an embedded SQLite file under ``instance/``; set ``DATABASE_URL``
-to use PostgreSQL (``postgresql+psycopg://user@host/db``). Secrets never live in
-code: ``SECRET_KEY`` must come from the environment outside development.
+to use PostgreSQL (``postgresql+psycopg://user@host/db``).
+
+``Config`` is production and the default (``LABVISIT_CONFIG`` picks another class).
+No signing key lives in code: production takes ``SECRET_KEY`` from the environment
+and refuses to start without one of ``MIN_SECRET_KEY_LENGTH`` characters;
+development generates a random key once and keeps it under ``instance/``; the
+tests draw a fresh one per run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -32,15 +38,22 @@ class Config:
     """Production-safe defaults; every value can be overridden by the environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Shorter keys are refused at start-up: an HS256 key should carry at least 256 bits.
+    MIN_SECRET_KEY_LENGTH = 32
+    # Development only: where a generated key is kept when SECRET_KEY is unset (None: never generate).
+    SECRET_KEY_FILE: str | None = None
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'labvisit.db'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
     # Access tokens for the API.
     TOKEN_TTL_SECONDS = _int_env("TOKEN_TTL_SECONDS", 3600)
 
-    # Sign-in attempts per client address and e-mail (Flask-Limiter syntax).
+    # Sign-in attempts per client address and e-mail (Flask-Limiter syntax), and failed
+    # sign-ins per client address whatever the e-mail (API and pages together), so trying
+    # many e-mails from one address is slowed too.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute")
+    SIGN_IN_ADDRESS_RATE_LIMIT = os.environ.get("SIGN_IN_ADDRESS_RATE_LIMIT", "30 per minute;300 per hour")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Booking policy: how close to the start a patient may still move or cancel.
@@ -129,9 +142,9 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local `make run`: a fixed, clearly non-secret key unless one is given."""
+    """Local `make run`: a random key generated on first start and kept in instance/, unless one is given."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY_FILE = "secret_key"  # relative to the app's instance folder
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
 
@@ -140,7 +153,10 @@ class TestConfig(Config):
     """The test suite: its own database, given by TEST_DATABASE_URL or a temp SQLite file."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+    # A fresh key per test run: no token signed with a key from the repository is ever valid.
+    SECRET_KEY = secrets.token_urlsafe(48)
+    # Every test signs in from 127.0.0.1; the per-address limit has its own test with a lower value.
+    SIGN_IN_ADDRESS_RATE_LIMIT = "10000 per minute"
     SESSION_COOKIE_SECURE = False
     # Tests tick the scheduler themselves (``flask program tick`` or ``runner.tick``).
     PROGRAM_SCHEDULER = "off"

@@ -11,22 +11,30 @@ import os
 
 from flask import Flask
 
+from booking.signing_key import InsecureConfiguration, configure_signing_key
+
+__all__ = ["InsecureConfiguration", "create_app"]
+
 
 def create_app(config_object: object | str | None = None) -> Flask:
-    """Build the app from a config class (default: DevelopmentConfig, or ProductionConfig by env)."""
+    """Build the app from a config class: ``LABVISIT_CONFIG`` when none is given, else production.
+
+    Safe by default: the development configuration only when asked for by name.
+
+    :raise InsecureConfiguration: the signing key is missing or too short.
+    """
     app = Flask(__name__, instance_relative_config=True)
     if config_object is None:
-        config_object = os.environ.get("LABVISIT_CONFIG", "config.DevelopmentConfig")
+        config_object = os.environ.get("LABVISIT_CONFIG", "config.Config")
     app.config.from_object(config_object)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment.")
     os.makedirs(app.instance_path, exist_ok=True)
+    configure_signing_key(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Alembic announces each of its plugins at INFO whenever it is imported, which
     # is every ``flask`` command; its migration lines ("Running upgrade ...") stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from booking import cli, errors, log_privacy, program, web
+    from booking import cli, errors, log_privacy, program, security_headers, web
     from booking.api import register_api
     from booking.extensions import db, limiter, migrate
 
@@ -35,6 +43,7 @@ def create_app(config_object: object | str | None = None) -> Flask:
     limiter.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     errors.init_app(app)
+    security_headers.init_app(app)
     register_api(app)
     cli.init_app(app)
     program.init_app(app)

@@ -1,7 +1,9 @@
 """Accounts: password hashing, bearer tokens and the role check every endpoint declares.
 
 Passwords are hashed with Argon2id (argon2-cffi), the current OWASP recommendation.
-Tokens are short-lived HS256 JWTs signed with ``SECRET_KEY``.
+Tokens are short-lived HS256 JWTs signed with ``SECRET_KEY``. Each carries the
+user's ``token_version`` (claim ``ver``) and is accepted only while it matches, so
+:func:`revoke_tokens` ends every token and page session of a user at once.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from flask_smorest import abort
 
 from booking.extensions import db
 from booking.models import Role, User
+from booking.passwords import check_password
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("labvisit-dummy-password")
 
-MIN_PASSWORD_LENGTH = 8
-
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    """The Argon2id hash of an acceptable password.
+
+    :raise WeakPassword: (a ValueError) too short or too common.
+    """
+    check_password(password)
     return _hasher.hash(password)
 
 
@@ -54,7 +58,13 @@ def issue_token(user: User) -> tuple[str, int]:
     """A signed access token for ``user`` and its lifetime in seconds."""
     ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
     now = datetime.now(UTC)
-    claims = {"sub": str(user.id), "role": user.role, "iat": now, "exp": now + timedelta(seconds=ttl)}
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl),
+    }
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), ttl
 
 
@@ -68,13 +78,31 @@ def _user_from_token() -> User | None:
             token.strip(),
             current_app.config["SECRET_KEY"],
             algorithms=["HS256"],
-            options={"require": ["exp", "sub"]},
+            options={"require": ["exp", "sub", "ver"]},
         )
-        user_id = int(claims["sub"])
+        user_id, version = int(claims["sub"]), claims["ver"]
     except (jwt.InvalidTokenError, ValueError, TypeError):
         return None
+    if not isinstance(version, int) or isinstance(version, bool):
+        return None
+    return current_account(user_id, version)
+
+
+def current_account(user_id: int, version: int | None) -> User | None:
+    """The user behind a token or page session, if still active and not revoked since it was issued."""
     user = db.session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or user.token_version != version:
+        return None
+    return user
+
+
+def revoke_tokens(user: User) -> None:
+    """End every token and page session of ``user`` (in the caller's transaction).
+
+    One UPDATE that adds one, so two revocations at once both count and none is lost.
+    """
+    db.session.execute(db.update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
+    db.session.refresh(user, ["token_version"])
 
 
 def current_user() -> User:

@@ -1,15 +1,16 @@
-"""Command-line tools: ``flask users create``, ``flask demo load|reset``, ``flask integrity check|repair``."""
+"""Command-line tools: ``flask users create|disable|enable``, ``flask demo load|reset``, ``flask integrity check|repair``."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from booking.auth import hash_password
 from booking.extensions import db
 from booking.models import Patient, Role, User
-from booking.services import integrity
+from booking.services import accounts, integrity
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -18,7 +19,7 @@ integrity_cli = AppGroup("integrity", help="Check the capacity counters against 
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help="At least 8 characters, not a common password.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--first-name", default="")
 @click.option("--last-name", default="")
@@ -32,6 +33,8 @@ def create_user(email, password, role, first_name, last_name, patient_id):
         raise click.ClickException("a patient login needs --patient-id")
     if patient_id is not None and db.session.get(Patient, patient_id) is None:
         raise click.ClickException(f"no patient with id {patient_id}")
+    if patient_id is not None and db.session.scalar(db.select(User.id).where(User.patient_id == patient_id)):
+        raise click.ClickException(f"patient {patient_id} has a login already")
     try:
         password_hash = hash_password(password)
     except ValueError as exc:
@@ -45,8 +48,39 @@ def create_user(email, password, role, first_name, last_name, patient_id):
         patient_id=patient_id,
     )
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same e-mail or patient taken by a concurrent create
+        db.session.rollback()
+        raise click.ClickException("the e-mail or the patient has a login already") from exc
     click.echo(f"created {role} user {user.id}")
+
+
+def _account(email: str) -> User:
+    user = accounts.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email.strip().lower()}")
+    return user
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user(email):
+    """Disable an account: it cannot sign in, and its tokens and page sessions end at once."""
+    user = _account(email)
+    accounts.set_active(user, False)
+    db.session.commit()
+    click.echo(f"disabled user {user.id}")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def enable_user(email):
+    """Let a disabled account sign in again (its old tokens stay revoked)."""
+    user = _account(email)
+    accounts.set_active(user, True)
+    db.session.commit()
+    click.echo(f"enabled user {user.id}")
 
 
 def _demo_options(command):

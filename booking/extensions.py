@@ -6,6 +6,7 @@ import http
 import sqlite3
 
 import marshmallow as ma
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -29,6 +30,22 @@ migrate = Migrate()
 # Storage from RATELIMIT_STORAGE_URI: memory:// counts per worker process, so use
 # redis://… whenever more than one worker serves.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def _failed_sign_in(response) -> bool:
+    return response.status_code == 401
+
+
+# Failed sign-ins per client address, whatever the e-mail, counted across the API's token
+# endpoint and the sign-in page together: trying many e-mails from one address is slowed.
+# Only failures count, so colleagues signing in behind one NAT address are not held up.
+sign_in_address_limit = limiter.shared_limit(
+    lambda: current_app.config["SIGN_IN_ADDRESS_RATE_LIMIT"],
+    scope="sign-in-address",
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
 
 
 class ProblemSchema(ma.Schema):

@@ -61,6 +61,9 @@ class User(db.Model):
         ForeignKey("patients.id", ondelete="SET NULL"), unique=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Carried in every token and page session; raising it ends them all at once
+    # (sign-out, disabling, a new password or role).
+    token_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     patient: Mapped[Patient | None] = relationship(back_populates="user")
 

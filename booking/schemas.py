@@ -13,6 +13,7 @@ from zoneinfo import available_timezones
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from booking.models import VisitKind
+from booking.passwords import MIN_PASSWORD_LENGTH, not_common
 from booking.states import ALL_STATUSES
 
 _ZONES = frozenset(available_timezones())
@@ -55,6 +56,29 @@ class TokenSchema(StrictSchema):
     role = fields.String(required=True)
     user_id = fields.Integer(required=True)
     patient_id = fields.Integer(allow_none=True)
+
+
+class UserSchema(StrictSchema):
+    id = fields.Integer()
+    email = fields.String()
+    role = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    patient_id = fields.Integer(allow_none=True)
+    active = fields.Boolean(attribute="is_active")
+
+
+class UserUpdateSchema(StrictSchema):
+    active = fields.Boolean(metadata={"description": "false: the account cannot sign in; its tokens end."})
+    password = fields.String(
+        load_only=True,
+        validate=[validate.Length(min=MIN_PASSWORD_LENGTH, max=200), not_common],
+        metadata={"description": "A new password; the account's tokens and sessions end."},
+    )
+    role = fields.String(
+        validate=validate.OneOf(["coordinator", "admin"]),
+        metadata={"description": "Staff accounts only; the account's tokens and sessions end."},
+    )
 
 
 class MeSchema(StrictSchema):
@@ -130,7 +154,9 @@ class CourseSchema(StrictSchema):
 
 class LoginInSchema(StrictSchema):
     email = fields.Email(required=True)
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(
+        required=True, validate=[validate.Length(min=MIN_PASSWORD_LENGTH, max=200), not_common]
+    )
 
 
 class PatientCreateSchema(StrictSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from booking.extensions import ProblemSchema
+from booking.passwords import MIN_PASSWORD_LENGTH, not_common
 from booking.schemas import MAX_ID, AddressInSchema, Id, StrictSchema
 from booking.states import REPORTED_STATUSES
 from dispatch.models import SHIFT_EXCEPTION_KINDS
@@ -44,7 +45,11 @@ class ShiftExceptionSchema(StrictSchema):
 
 class TechnicianCreateSchema(StrictSchema):
     email = fields.Email(required=True)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=[validate.Length(min=MIN_PASSWORD_LENGTH, max=200), not_common],
+    )
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))

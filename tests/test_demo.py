@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -34,7 +35,12 @@ def _load_small(app) -> None:
 
 def test_flask_commands_do_not_print_alembic_plugin_lines(tmp_path):
     """An ordinary `flask` command prints no log lines about alembic's plugins."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'quiet.db'}", "PYTHONWARNINGS": "ignore"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'quiet.db'}",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "PYTHONWARNINGS": "ignore",
+    }
     env.pop("LABVISIT_CONFIG", None)
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--help"],

@@ -19,12 +19,12 @@ class IdConverter(IntegerConverter):
 
 
 def register_api(app: Flask) -> None:
-    from booking.api import accounts, availability, bookings, monitoring, patients, places
+    from booking.api import accounts, availability, bookings, monitoring, patients, places, users
 
     app.url_map.converters["int"] = IdConverter
     api.init_app(app)
     api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    for module in (accounts, patients, monitoring, places, availability, bookings):
+    for module in (accounts, users, patients, monitoring, places, availability, bookings):
         api.register_blueprint(module.blp)
 
     from dispatch.api import init_app as init_dispatch_api  # dispatch: field data, plans, routes

@@ -1,4 +1,4 @@
-"""Sign-in for the API: e-mail and password for a bearer token."""
+"""Sign-in and sign-out for the API: e-mail and password for a bearer token, and revoking them all."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from booking.api.common import documented_errors
-from booking.auth import EVERYONE, authenticate, current_user, issue_token, roles_allowed
+from booking.auth import EVERYONE, authenticate, current_user, issue_token, revoke_tokens, roles_allowed
 from booking.errors import DomainError
-from booking.extensions import limiter
+from booking.extensions import db, limiter, sign_in_address_limit
 from booking.schemas import MeSchema, TokenRequestSchema, TokenSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Access tokens.")
@@ -32,7 +32,8 @@ class Token(MethodView):
     decorators = [
         limiter.limit(
             lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_sign_in_key, methods=["POST"]
-        )
+        ),
+        sign_in_address_limit,
     ]
 
     @blp.arguments(TokenRequestSchema)
@@ -43,7 +44,7 @@ class Token(MethodView):
         """Exchange e-mail and password for a bearer token.
 
         :raise 401: unknown e-mail, wrong password or inactive account (one message for all).
-        :raise 429: too many attempts for this e-mail from this address.
+        :raise 429: too many attempts for this e-mail from this address, or failed ones from this address.
         """
         user = authenticate(data["email"], data["password"])
         if user is None:
@@ -67,3 +68,14 @@ class Me(MethodView):
     def get(self):
         """Who the token belongs to."""
         return current_user()
+
+
+@blp.route("/sign-out")
+class SignOut(MethodView):
+    @roles_allowed(*EVERYONE)
+    @blp.response(204)
+    @documented_errors(blp, 401)
+    def post(self):
+        """Sign out everywhere: every token of the caller, and their page sessions, stop working at once."""
+        revoke_tokens(current_user())
+        db.session.commit()

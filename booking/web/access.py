@@ -1,7 +1,9 @@
 """Signing in and out of the pages, and the ``login_required`` check every page declares.
 
-The session holds only the user's id. Signing in starts a fresh session (so a
-session fixed before sign-in is worth nothing); signing out clears it. Accounts
+The session holds the user's id and token version. Signing in starts a fresh
+session (so a session fixed before sign-in is worth nothing); signing out clears
+it and raises the version, which ends the user's other sessions and API tokens
+too (as disabling the account or changing its password or role does). Accounts
 are the API's: the same e-mail and password, checked by ``booking.auth``.
 """
 
@@ -24,8 +26,8 @@ from flask import (
     url_for,
 )
 
-from booking.auth import authenticate
-from booking.extensions import db, limiter
+from booking.auth import authenticate, current_account, revoke_tokens
+from booking.extensions import db, limiter, sign_in_address_limit
 from booking.models import Role, User
 
 bp = Blueprint("access", __name__)
@@ -34,14 +36,13 @@ STAFF_ROLES = {Role.COORDINATOR.value, Role.ADMIN.value}
 
 
 def signed_in_user() -> User | None:
-    """The active user of this browser session, or None."""
+    """The active user of this browser session, or None (the session is cleared if revoked)."""
     user_id = session.get("user_id")
     if user_id is None:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    user = current_account(user_id, session.get("token_version"))
+    if user is None:
         session.clear()
-        return None
     return user
 
 
@@ -128,6 +129,7 @@ def _sign_in_key() -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_sign_in_key, methods=["POST"])
+@sign_in_address_limit
 def sign_in():
     errors: dict[str, str] = {}
     email = request.form.get("email", "").strip()
@@ -141,6 +143,7 @@ def sign_in():
         if user is not None:
             session.clear()
             session["user_id"] = user.id
+            session["token_version"] = user.token_version
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         if not errors:
             errors["form"] = "E-mail or password is wrong."
@@ -153,6 +156,11 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    """Sign out here and everywhere: the user's other sessions and API tokens end as well."""
+    user = signed_in_user()
+    if user is not None:
+        revoke_tokens(user)
+        db.session.commit()
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("web.access.sign_in"))

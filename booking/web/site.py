@@ -1,11 +1,10 @@
-"""The blueprint every page hangs under: CSRF check, security headers, HTML error pages."""
+"""The blueprint every page hangs under: CSRF check and HTML error pages (headers: booking.security_headers)."""
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -27,28 +26,6 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 def _check_csrf() -> None:
     if request.method not in _SAFE_METHODS:
         csrf.protect()
-
-
-def content_security_policy() -> str:
-    """This origin only, no inline script or style; map tiles from MAP_TILE_URL's origin when set."""
-    images = "'self' data:"
-    tiles = urlsplit(current_app.config.get("MAP_TILE_URL") or "")
-    if tiles.scheme in ("http", "https") and tiles.netloc:
-        images += f" {tiles.scheme}://{tiles.netloc.replace('{s}', '*')}"
-    return (
-        f"default-src 'self'; img-src {images}; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    )
-
-
-@web.after_request
-def _security_headers(response):
-    # Scripts and styles come from this origin only, and there is no inline script.
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @web.errorhandler(CSRFError)

@@ -9,6 +9,7 @@ from booking.errors import Conflict, NotFound
 from booking.extensions import db
 from booking.models import Role, User
 from booking.schemas import MAX_ID
+from booking.services import accounts
 from booking.services.places import resolve_address
 from dispatch.api.blueprints import (
     documented_errors,
@@ -93,8 +94,14 @@ class TechnicianById(MethodView):
     @tech_blp.response(200, TechnicianSchema)
     @documented_errors(tech_blp, 401, 403, 404, 422)
     def patch(self, data, technician_id):
-        """Change a technician's region, home base, skills, daily maximum or status (admin)."""
+        """Change a technician's region, home base, skills, daily maximum or status (admin).
+
+        Deactivating also disables the technician's login and ends its tokens and page sessions
+        at once; reactivating enables the login again.
+        """
         tech = technician_or_404(technician_id)
+        if "active" in data:
+            accounts.set_active(tech.user, data["active"])
         if "region_id" in data:
             tech.region_id = region_or_422(data.pop("region_id")).id
         if "home_base" in data:

@@ -103,6 +103,7 @@ def test_unreachable_redis_fails_the_job_with_a_reason(app, client, coordinator,
 def test_documented_worker_command_solves_the_job(app, client, coordinator, field, rq_app):
     """`rq worker <queue> --burst --url $REDIS_URL`, a separate process with the app's environment, solves it."""
     import os
+    import secrets
     import subprocess
     import sys
     from pathlib import Path
@@ -120,7 +121,7 @@ def test_documented_worker_command_solves_the_job(app, client, coordinator, fiel
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "worker-test-key",
+        "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses short keys
         "LABVISIT_CONFIG": "config.Config",
         "PYTHONPATH": str(root),
     }

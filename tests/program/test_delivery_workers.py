@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def _worker(app, mail_url: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "LABVISIT_CONFIG": "config.Config",
-        "SECRET_KEY": "worker-test-secret",
+        "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses short keys
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "MAIL_URL": mail_url,
         "MAIL_FROM": "reminders@labvisit.example",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time as clock
@@ -25,7 +26,7 @@ def app_env(app, **extra) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "scheduler-test-key",
+        "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses short keys
         "LABVISIT_CONFIG": "config.Config",
         "PROGRAM_SCHEDULER": "off",
         "PYTHONPATH": str(ROOT),
