@@ -117,6 +117,21 @@ class Config:
     SMS_FROM = os.environ.get("SMS_FROM", "")
     SMS_TIMEOUT = _int_env("SMS_TIMEOUT", 15)
 
+    # Dispatch. Travel times: an OSRM-style table service (OSRM_URL), else the straight-line
+    # distance × DISPATCH_CIRCUITY at DISPATCH_SPEED_KMH. Planning runs on a thread of the app
+    # ("thread") or on RQ workers ("rq", with REDIS_URL); DISPATCH_WORKERS caps the processes one
+    # large day may use (unset: every core); DISPATCH_TIME_LIMIT is the engine's time when a
+    # coordinator plans from the board.
+    OSRM_URL = os.environ.get("OSRM_URL", "")
+    OSRM_TIMEOUT = float(os.environ.get("OSRM_TIMEOUT", "10"))
+    DISPATCH_CIRCUITY = float(os.environ.get("DISPATCH_CIRCUITY", "1.35"))
+    DISPATCH_SPEED_KMH = float(os.environ.get("DISPATCH_SPEED_KMH", "28"))
+    DISPATCH_QUEUE = os.environ.get("DISPATCH_QUEUE", "thread")
+    DISPATCH_QUEUE_NAME = os.environ.get("DISPATCH_QUEUE_NAME", "dispatch")
+    DISPATCH_WORKERS = int(os.environ["DISPATCH_WORKERS"]) if os.environ.get("DISPATCH_WORKERS") else None
+    DISPATCH_TIME_LIMIT = float(os.environ.get("DISPATCH_TIME_LIMIT", "10"))
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
     # Outreach: a due month with nothing booked goes on the nurses' worklist this many days before
     # it ends. The symptom check-in's questions: a JSON file (see
     # booking/program/data/checkin_questions.json), validated at start-up; empty for the default.
@@ -160,3 +175,13 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     # Tests tick the scheduler themselves (``flask program tick`` or ``runner.tick``).
     PROGRAM_SCHEDULER = "off"
+
+
+def setting(config, name: str):
+    """``config[name]``, or this module's default when a config mapping leaves it out or None.
+
+    For code that is handed a plain mapping rather than the app's config (the dispatch engine's
+    travel source, a worker process): the defaults still come from one place, ``Config``.
+    """
+    value = config.get(name)
+    return getattr(Config, name) if value is None else value

@@ -30,10 +30,10 @@ from booking.db_types import utcnow
 from booking.errors import DomainError
 from booking.extensions import db
 from booking.models import Region, User
+from config import setting
 from dispatch.models import DispatchJob
 from dispatch.plans import get_or_create_plan
 from dispatch.service import plan_day
-from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,7 @@ GRACE_SECONDS = 60  # beyond the time limit, for building the problem and storin
 
 
 def backend(config) -> str:
-    settings = Settings(config)
-    return "rq" if settings.get("DISPATCH_QUEUE") == "rq" and settings.get("REDIS_URL") else "thread"
+    return "rq" if setting(config, "DISPATCH_QUEUE") == "rq" and setting(config, "REDIS_URL") else "thread"
 
 
 def submit(
@@ -186,8 +185,10 @@ def check_overdue(job: DispatchJob) -> DispatchJob:
 
 
 def _queue() -> Queue:
-    settings = Settings(current_app.config)
-    return Queue(settings["DISPATCH_QUEUE_NAME"], connection=Redis.from_url(settings["REDIS_URL"]))
+    config = current_app.config
+    return Queue(
+        setting(config, "DISPATCH_QUEUE_NAME"), connection=Redis.from_url(setting(config, "REDIS_URL"))
+    )
 
 
 def reconcile_with_queue(job: DispatchJob) -> None:

@@ -24,6 +24,7 @@ from flask import current_app
 
 from booking.extensions import db
 from booking.models import Region, User
+from config import setting
 from dispatch.day import DayData, build_day, local_seconds, visit_id
 from dispatch.engine import solve, validate
 from dispatch.engine.problem import DispatchProblem, TimeWindow
@@ -33,7 +34,6 @@ from dispatch.engine.validation import InvalidPlanError
 from dispatch.fleet import promised_routes
 from dispatch.models import PlanVersion
 from dispatch.plans import audit, bump_revision, get_or_create_plan, store_version, version
-from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _published_windows(day: DayData, published: PlanVersion) -> dict[str, TimeWi
 
 def _workers() -> int | None:
     """``DISPATCH_WORKERS``: processes a large day may use (unset: every core)."""
-    value = Settings(current_app.config).get("DISPATCH_WORKERS")
+    value = setting(current_app.config, "DISPATCH_WORKERS")
     return int(value) if value not in (None, "") else None
 
 

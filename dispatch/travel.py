@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from config import setting
 from dispatch.engine.problem import TravelMatrix
-from dispatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +114,15 @@ def _whole(value) -> int:
 
 
 def geodesic_for(config) -> GeodesicTravel:
-    settings = Settings(config)
-    return GeodesicTravel(float(settings["DISPATCH_CIRCUITY"]), float(settings["DISPATCH_SPEED_KMH"]))
+    return GeodesicTravel(
+        float(setting(config, "DISPATCH_CIRCUITY")), float(setting(config, "DISPATCH_SPEED_KMH"))
+    )
 
 
 def travel_for(config) -> GeodesicTravel | OsrmTravel:
     """The configured travel source: OSRM when ``OSRM_URL`` is set, else geodesic."""
-    config = Settings(config)
-    if config.get("OSRM_URL"):
-        return OsrmTravel(config["OSRM_URL"], float(config.get("OSRM_TIMEOUT", 10.0)))
+    if setting(config, "OSRM_URL"):
+        return OsrmTravel(setting(config, "OSRM_URL"), float(setting(config, "OSRM_TIMEOUT")))
     return geodesic_for(config)
 
 

@@ -20,6 +20,7 @@ from booking.extensions import db
 from booking.models import Booking, Region, Role
 from booking.services.availability import today_in
 from booking.web.access import login_required, web_user
+from config import setting
 from dispatch import jobs
 from dispatch.adjust import apply_change
 from dispatch.day import day_bookings, day_origin, technicians_on_shift
@@ -28,7 +29,6 @@ from dispatch.plans import PreconditionFailed, etag, expected_revision, plan_for
 from dispatch.plans import publish as publish_plan
 from dispatch.publish_summary import publish_summary
 from dispatch.routemap import plan_layers, plan_svg, route_colours
-from dispatch.settings import Settings
 from dispatch.shapes import version_view
 from dispatch.web.timeline import day_axis, route_timeline
 from dispatch.web.violations import Explainer
@@ -172,7 +172,7 @@ def plan(region_id: int, day: str):
 
     region, when = _region_day(region_id, day)
     existing = plan_for(region, when)
-    time_limit = float(Settings(current_app.config)["DISPATCH_TIME_LIMIT"])
+    time_limit = float(setting(current_app.config, "DISPATCH_TIME_LIMIT"))
     kind = "reoptimize" if existing is not None and existing.current_number is not None else "solve"
     try:
         expected = expected_revision(existing, request.form.get("etag")) if kind == "reoptimize" else None
