@@ -9,6 +9,7 @@ completes the plan.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def start_worker(app, queue_name: str, log: Path, *, burst: bool) -> subprocess.
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "worker-test-key",
+        "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses short keys
         "LABVISIT_CONFIG": "config.Config",
         "PYTHONPATH": str(ROOT),
     }
