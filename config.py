@@ -104,6 +104,11 @@ class Config:
     OUTREACH_DUE_SOON_DAYS = _int_env("OUTREACH_DUE_SOON_DAYS", 7)
     CHECKIN_QUESTIONS_FILE = os.environ.get("CHECKIN_QUESTIONS_FILE", "")
 
+    # Redis for the job queues and the readiness probe (/readyz checks it when set).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    # Who may read /metrics: holders of this bearer token; unset, only requests from localhost.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
     # OpenAPI (flask-smorest).
     API_TITLE = "labvisit"
     API_VERSION = "v1"
