@@ -30,7 +30,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from flask_migrate import upgrade
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, make_url, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from benchmarks.load import settings
@@ -44,7 +44,18 @@ from booking.services.availability import center_grid
 CHUNK = 5000
 
 
+def ensure_database(database_url: str) -> None:
+    """Create the benchmark's database when it does not exist yet (next to the server's ``postgres``)."""
+    url = make_url(settings.sqlalchemy_url(database_url))
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}):
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    engine.dispose()
+
+
 def fresh_app(database_url: str):
+    ensure_database(database_url)
     app = create_app(settings.app_config(database_url))
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with app.app_context():

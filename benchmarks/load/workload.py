@@ -65,7 +65,7 @@ class Client:
     def call(self, name: str, method: str, path: str, **kwargs) -> requests.Response:
         started = time.perf_counter()
         try:
-            response = self.http.request(method, f"{self.base}{path}", timeout=60, **kwargs)
+            response = self.http.request(method, f"{self.base}{path}", timeout=120, **kwargs)
         except requests.RequestException:
             if self.recorder:
                 self.recorder.add(name, (time.perf_counter() - started) * 1000, 599)
