@@ -175,7 +175,7 @@ def check_counters(database_url: str) -> None:
         orphans = conn.execute(
             "SELECT count(*) FROM bookings b WHERE capacity_key IS NOT NULL AND NOT EXISTS "
             "(SELECT 1 FROM capacity_counters c WHERE c.key = b.capacity_key)"
-        ).scalar()
+        ).fetchone()[0]
         counters = conn.execute("SELECT count(*), coalesce(sum(booked), 0) FROM capacity_counters").fetchone()
     verdict = "OK" if not wrong and not orphans else "MISMATCH"
     print(

@@ -12,6 +12,7 @@ import random
 import re
 import threading
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -169,7 +170,9 @@ class VirtualUser:
                 "service_center_id": self.center_id,
                 "starts_at": opening["starts_at"],
             },
-            headers={"Idempotency-Key": f"load-{self.rng.getrandbits(64):x}"},
+            headers={
+                "Idempotency-Key": f"load-{uuid.uuid4().hex}"
+            },  # unique across runs: a replay is not a booking
         )
         if answer.status_code == 201:
             self.patient.call(

@@ -116,19 +116,30 @@ def _overdue_condition(groups: dict[date, list[str]]):
 
 
 def _page(condition, filters: ListFilters, limit: int | None, offset: int) -> tuple[list, int]:
+    """One page and the whole list's size from one evaluation (``count(*) OVER ()`` on each row).
+
+    Only a page past the end, which has no row to carry the count, costs a second query.
+    """
     where = [condition, *_filters(filters)]
-    total = db.session.scalar(select(func.count()).select_from(Patient).where(*where))
-    if limit is not None and offset >= total:
-        return [], total
     query = (
-        select(Patient.id, Patient.first_name, Patient.last_name, Patient.phone, Patient.time_zone)
+        select(
+            Patient.id,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.phone,
+            Patient.time_zone,
+            func.count().over().label("total"),
+        )
         .where(*where)
         .order_by(Patient.last_name, Patient.id)
         .offset(offset)
     )
     if limit is not None:
         query = query.limit(limit)
-    return db.session.execute(query).all(), total
+    rows = db.session.execute(query).all()
+    if rows:
+        return rows, rows[0].total
+    return [], db.session.scalar(select(func.count()).select_from(Patient).where(*where))
 
 
 def _positions(patient_ids: list[int], now: datetime, zones: dict[int, str]) -> dict[int, Position]:
