@@ -57,17 +57,23 @@ def _zones_by_current_month(now: datetime) -> dict[date, list[str]]:
     return groups
 
 
-def _course(condition) -> exists:
-    return exists().where(TreatmentCourse.patient_id == Patient.id, condition)
+# Each patient's monitoring window from their courses: one grouped pass, joined to the patients.
+_WINDOWS = (
+    select(
+        TreatmentCourse.patient_id,
+        func.min(TreatmentCourse.first_infusion).label("first_infusion"),
+        func.max(TreatmentCourse.last_infusion).label("last_infusion"),
+    )
+    .group_by(TreatmentCourse.patient_id)
+    .subquery("windows")
+)
 
 
 def _in_window(month: date) -> list:
     """The patient's monitoring window (first course month .. last infusion + 48 months) holds ``month``."""
     return [
-        _course(TreatmentCourse.first_infusion < schedule.add_months(month, 1)),
-        _course(
-            TreatmentCourse.last_infusion >= schedule.add_months(month, -schedule.MONTHS_AFTER_LAST_INFUSION)
-        ),
+        _WINDOWS.c.first_infusion < schedule.add_months(month, 1),
+        _WINDOWS.c.last_infusion >= schedule.add_months(month, -schedule.MONTHS_AFTER_LAST_INFUSION),
     ]
 
 
@@ -128,8 +134,11 @@ def _page(condition, filters: ListFilters, limit: int | None, offset: int) -> tu
             Patient.last_name,
             Patient.phone,
             Patient.time_zone,
+            _WINDOWS.c.first_infusion,
+            _WINDOWS.c.last_infusion,
             func.count().over().label("total"),
         )
+        .join(_WINDOWS, _WINDOWS.c.patient_id == Patient.id)
         .where(*where)
         .order_by(Patient.last_name, Patient.id)
         .offset(offset)
@@ -139,42 +148,37 @@ def _page(condition, filters: ListFilters, limit: int | None, offset: int) -> tu
     rows = db.session.execute(query).all()
     if rows:
         return rows, rows[0].total
-    return [], db.session.scalar(select(func.count()).select_from(Patient).where(*where))
+    counted = select(func.count()).select_from(Patient).join(_WINDOWS, _WINDOWS.c.patient_id == Patient.id)
+    return [], db.session.scalar(counted.where(*where))
 
 
-def _positions(patient_ids: list[int], now: datetime, zones: dict[int, str]) -> dict[int, Position]:
+def _positions(found: list, now: datetime) -> dict[int, Position]:
     """Each listed patient's window and latest completed month, for the months they are overdue."""
-    positions: dict[int, Position] = {}
-    for start in range(0, len(patient_ids), 500):
-        chunk = patient_ids[start : start + 500]
-        windows = db.session.execute(
-            select(
-                TreatmentCourse.patient_id,
-                func.min(TreatmentCourse.first_infusion),
-                func.max(TreatmentCourse.last_infusion),
-            )
-            .where(TreatmentCourse.patient_id.in_(chunk))
-            .group_by(TreatmentCourse.patient_id)
-        ).all()
-        done = dict(
+    ids = [r.id for r in found]
+    done: dict[int, date] = {}
+    for start in range(0, len(ids), 500):  # whole lists (no limit) are read in chunks
+        done.update(
             db.session.execute(
                 select(Booking.patient_id, func.max(Booking.monitoring_month))
-                .where(Booking.patient_id.in_(chunk), Booking.status.in_(DONE_STATUSES))
+                .where(Booking.patient_id.in_(ids[start : start + 500]), Booking.status.in_(DONE_STATUSES))
                 .group_by(Booking.patient_id)
             ).all()
         )
-        for pid, first, last in windows:
-            positions[pid] = Position(
-                patient_id=pid,
-                today=now.astimezone(ZoneInfo(zones[pid])).date(),
-                first_month=schedule.month_of(first),
-                last_month=schedule.add_months(schedule.month_of(last), schedule.MONTHS_AFTER_LAST_INFUSION),
-                last_completed=done.get(pid),
-                latest_open=None,
-                home_latitude=0.0,
-                home_longitude=0.0,
-            )
-    return positions
+    return {
+        r.id: Position(
+            patient_id=r.id,
+            today=now.astimezone(ZoneInfo(r.time_zone)).date(),
+            first_month=schedule.month_of(r.first_infusion),
+            last_month=schedule.add_months(
+                schedule.month_of(r.last_infusion), schedule.MONTHS_AFTER_LAST_INFUSION
+            ),
+            last_completed=done.get(r.id),
+            latest_open=None,
+            home_latitude=0.0,
+            home_longitude=0.0,
+        )
+        for r in found
+    }
 
 
 def _overdue_labels(position: Position) -> list[str]:
@@ -183,7 +187,7 @@ def _overdue_labels(position: Position) -> list[str]:
 
 
 def _rows(found: list, now: datetime, month_of_row) -> list[dict]:
-    positions = _positions([r.id for r in found], now, {r.id: r.time_zone for r in found})
+    positions = _positions(found, now)
     rows = []
     for r in found:
         position = positions[r.id]
