@@ -41,6 +41,7 @@ TEST_WORKERS ?= auto
 test: install browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
+# Micro-benchmarks on SQLite (and some on PostgreSQL); `make load` is the end-to-end load benchmark.
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_slots.py
