@@ -78,7 +78,7 @@ def report_level(users: int, recorder: Recorder) -> None:
     total = sum(len(v) for v in recorder.samples.values())
     errors = sum(n for codes in recorder.statuses.values() for code, n in codes.items() if code >= 500)
     print(
-        f"\n{users} users: {total / recorder.elapsed:.1f} req/s over {recorder.elapsed:.0f} s, {errors} errors (5xx)"
+        f"\n{users} users: {total / recorder.elapsed:.1f} req/s over {recorder.elapsed:.0f} s, {errors} errors (5xx, or 599: connection failed or timed out)"
     )
     print(f"{'endpoint':<14}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
     for name in sorted(recorder.samples):
