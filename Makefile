@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 # for development (a random signing key generated once under instance/, cookies without Secure).
 db-upgrade demo run: export LABVISIT_CONFIG ?= config.DevelopmentConfig
 
-.PHONY: install browser run test bench lint db-upgrade demo
+.PHONY: install browser run test bench load lint db-upgrade demo
 
 install: $(STAMP)
 
@@ -44,6 +44,7 @@ TEST_WORKERS ?= auto
 test: install browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
+# Micro-benchmarks on SQLite (and some on PostgreSQL); `make load` is the end-to-end load benchmark.
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_slots.py
@@ -55,6 +56,21 @@ bench: install
 	$(BIN)/python benchmarks/bench_dispatch_day.py --time-limit 30
 	$(BIN)/python -m dispatch.bench compare
 	$(BIN)/python -m dispatch.bench scaling
+
+# Load benchmark (PostgreSQL, gunicorn, Redis): seeds 10,000 patients with a year of bookings into
+# LOAD_DATABASE_URL (emptied first), then serves `gunicorn wsgi:app` with the production config and
+# drives the mixed workload; one request at a time first, then 10, 50 and 100 users on 1, 2 and 4
+# workers. About 12 minutes. See benchmarks/load/README.md.
+LOAD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/perfload
+LOAD_WORKERS ?= 1 2 4
+LOAD_USERS ?= 10 50 100
+LOAD_DURATION ?= 30
+load: install
+	$(BIN)/python -m benchmarks.load.seed --database-url $(LOAD_DATABASE_URL)
+	$(BIN)/python -m benchmarks.load.run --database-url $(LOAD_DATABASE_URL) --workers 2 --single
+	for w in $(LOAD_WORKERS); do \
+	  $(BIN)/python -m benchmarks.load.run --database-url $(LOAD_DATABASE_URL) --workers $$w \
+	    --users $(LOAD_USERS) --duration $(LOAD_DURATION) || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

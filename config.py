@@ -130,6 +130,7 @@ class Config:
     DISPATCH_QUEUE_NAME = os.environ.get("DISPATCH_QUEUE_NAME", "dispatch")
     DISPATCH_WORKERS = int(os.environ["DISPATCH_WORKERS"]) if os.environ.get("DISPATCH_WORKERS") else None
     DISPATCH_TIME_LIMIT = float(os.environ.get("DISPATCH_TIME_LIMIT", "10"))
+    # Redis for the job queues and the readiness probe (/readyz checks it when set).
     REDIS_URL = os.environ.get("REDIS_URL", "")
 
     # Outreach: a due month with nothing booked goes on the nurses' worklist this many days before
@@ -137,6 +138,9 @@ class Config:
     # booking/program/data/checkin_questions.json), validated at start-up; empty for the default.
     OUTREACH_DUE_SOON_DAYS = _int_env("OUTREACH_DUE_SOON_DAYS", 7)
     CHECKIN_QUESTIONS_FILE = os.environ.get("CHECKIN_QUESTIONS_FILE", "")
+
+    # Who may read /metrics: holders of this bearer token; unset, only requests from localhost.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
     # OpenAPI (flask-smorest).
     API_TITLE = "labvisit"

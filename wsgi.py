@@ -10,6 +10,7 @@ reports before the master halts, rather than respawning it forever) and a
 import sys
 
 from booking import InsecureConfiguration, create_app
+from booking.geocoding import prepare
 
 try:
     app = create_app()
@@ -22,3 +23,6 @@ except InsecureConfiguration as refused:
 
         raise RefusedToStart(str(refused)) from None
     raise SystemExit(str(refused)) from None
+
+# Each worker builds the offline ZIP table before its first request, not during it.
+prepare(app.config)

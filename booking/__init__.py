@@ -34,11 +34,12 @@ def create_app(config_object: object | str | None = None) -> Flask:
     # is every ``flask`` command; its migration lines ("Running upgrade ...") stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from booking import cli, errors, log_privacy, program, security_headers, web
+    from booking import cli, errors, log_privacy, observability, program, security_headers, web
     from booking.api import register_api
     from booking.extensions import db, limiter, migrate
 
     log_privacy.install()
+    observability.init_app(app)  # first, so its timer starts before any other hook
     db.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))

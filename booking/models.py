@@ -114,6 +114,9 @@ class Patient(db.Model):
     )
     bookings: Mapped[list[Booking]] = relationship(back_populates="patient")
 
+    # The coordinators' lists are ordered by name and paged (booking.services.monitoring_lists).
+    __table_args__ = (Index("ix_patients_last_name_id", "last_name", "id"),)
+
 
 class TreatmentCourse(db.Model):
     __tablename__ = "treatment_courses"
@@ -266,6 +269,8 @@ class Booking(db.Model):
             postgresql_where=text(_NOT_HOLDING),
         ),
         Index("ix_bookings_center_start", "service_center_id", "starts_at"),
+        # "Who has a visit booked or done for month M / since month M" in the due and overdue lists.
+        Index("ix_bookings_month_status_patient", "monitoring_month", "status", "patient_id"),
         CheckConstraint("kind IN ('service_center', 'home', 'office', 'provider')", name="kind_known"),
     )
 

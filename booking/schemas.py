@@ -250,6 +250,23 @@ class MonthArgsSchema(StrictSchema):
     )
 
 
+class MonitoringFilterArgsSchema(StrictSchema):
+    """Narrow a coordinators' list; the filters combine (AND)."""
+
+    provider = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "The patient's provider, exactly."}
+    )
+    service_center_id = Id(strict=False, metadata={"description": "Patients who have booked at this center."})
+    region_id = Id(
+        strict=False,
+        metadata={"description": "Patients who have booked a home or office visit in this region."},
+    )
+
+
+class DueArgsSchema(MonthArgsSchema, MonitoringFilterArgsSchema):
+    pass
+
+
 class DuePatientSchema(StrictSchema):
     patient_id = fields.Integer()
     name = fields.String()

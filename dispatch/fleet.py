@@ -91,9 +91,16 @@ def has_fleet(region: Region) -> bool:
 
 
 def _fingerprint(region: Region, day: date, exclude_booking: int | None) -> str:
-    """What the day depends on, as plain rows (no ORM objects: this runs on every availability request)."""
-    origin = day_origin(region, day)
-    end = day_origin(region, day + timedelta(days=1))
+    """What the day depends on, hashed (see :func:`_fingerprints`)."""
+    return _fingerprints(region, [day], exclude_booking)[day]
+
+
+def _fingerprints(region: Region, days: list[date], exclude_booking: int | None) -> dict[date, str]:
+    """What each day depends on, as plain rows hashed (no ORM objects: this runs on every availability
+    request). Five queries for the whole range, so a week of windows costs what one day did."""
+    days = sorted(set(days))
+    origins = {day: day_origin(region, day) for day in days}
+    ends = {day: day_origin(region, day + timedelta(days=1)) for day in days}
     bookings = db.session.execute(
         db.select(
             Booking.id,
@@ -107,14 +114,19 @@ def _fingerprint(region: Region, day: date, exclude_booking: int | None) -> str:
             Booking.region_id == region.id,
             Booking.kind.in_(FIELD_KINDS),
             Booking.status.in_(PLANNED_STATUSES),
-            Booking.starts_at >= origin,
-            Booking.starts_at < end,
+            Booking.starts_at >= origins[days[0]],
+            Booking.starts_at < ends[days[-1]],
         )
         .order_by(Booking.id)
     ).all()
-    away = db.select(ShiftException.technician_id).where(ShiftException.day == day)
+    away = set(
+        db.session.execute(
+            db.select(ShiftException.technician_id, ShiftException.day).where(ShiftException.day.in_(days))
+        ).all()
+    )
     techs = db.session.execute(
         db.select(
+            Shift.weekday,
             Technician.id,
             Technician.home_latitude,
             Technician.home_longitude,
@@ -127,39 +139,55 @@ def _fingerprint(region: Region, day: date, exclude_booking: int | None) -> str:
         .where(
             Technician.region_id == region.id,
             Technician.active.is_(True),
-            Shift.weekday == day.weekday(),
-            Technician.id.not_in(away),
+            Shift.weekday.in_({day.weekday() for day in days}),
         )
-        .order_by(Technician.id)
+        .order_by(Technician.id, Shift.id)
     ).all()
     labs = db.session.execute(
         db.select(Lab.id, Lab.latitude, Lab.longitude, Lab.cutoff)
         .where(Lab.region_id == region.id, Lab.active.is_(True))
         .order_by(Lab.id)
     ).all()
-    plan = db.session.execute(
-        db.select(
-            DispatchPlan.id, DispatchPlan.revision, DispatchPlan.current_number, DispatchPlan.published_number
-        ).where(DispatchPlan.region_id == region.id, DispatchPlan.day == day)
-    ).first()
-    return hashlib.sha1(
-        repr(
-            (
-                [tuple(b) for b in bookings if b.id != exclude_booking],
-                [tuple(t) for t in techs],
-                [tuple(lab) for lab in labs],
-                tuple(plan) if plan else None,
-                region.service_minutes,
-                region.time_zone,
-                travel_for(current_app.config),
-            )
-        ).encode()
-    ).hexdigest()
+    plans = {
+        row.day: tuple(row)[1:]
+        for row in db.session.execute(
+            db.select(
+                DispatchPlan.day,
+                DispatchPlan.id,
+                DispatchPlan.revision,
+                DispatchPlan.current_number,
+                DispatchPlan.published_number,
+            ).where(DispatchPlan.region_id == region.id, DispatchPlan.day.in_(days))
+        ).all()
+    }
+    shared = (
+        [tuple(lab) for lab in labs],
+        region.service_minutes,
+        region.time_zone,
+        travel_for(current_app.config),
+    )
+    out = {}
+    for day in days:
+        state = (
+            [
+                tuple(b)
+                for b in bookings
+                if origins[day] <= b.starts_at < ends[day] and b.id != exclude_booking
+            ],
+            [tuple(t)[1:] for t in techs if t.weekday == day.weekday() and (t.id, day) not in away],
+            plans.get(day),
+            *shared,
+        )
+        out[day] = hashlib.sha1(repr(state).encode()).hexdigest()
+    return out
 
 
-def promised_day(region: Region, day: date, exclude_booking: int | None = None) -> PromisedDay:
-    """The day's problem and its promised routes (cached by fingerprint)."""
-    key = (region.id, day, exclude_booking, _fingerprint(region, day, exclude_booking))
+def promised_day(
+    region: Region, day: date, exclude_booking: int | None = None, fingerprint: str | None = None
+) -> PromisedDay:
+    """The day's problem and its promised routes (cached by fingerprint; pass one already computed)."""
+    fingerprint = fingerprint or _fingerprint(region, day, exclude_booking)
+    key = (region.id, day, exclude_booking, fingerprint)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -243,12 +271,13 @@ def servable_openings(site: Site, openings: list[Opening]) -> list[Opening]:
     if not openings or not has_fleet(region):
         return openings
     zone = zone_for(region.time_zone)
+    fingerprints = _fingerprints(region, [o.slot.start.astimezone(zone).date() for o in openings], None)
     days: dict[date, tuple[PromisedDay, tuple]] = {}
     kept = []
     for opening in openings:
         day = opening.slot.start.astimezone(zone).date()
         if day not in days:
-            promised = promised_day(region, day)
+            promised = promised_day(region, day, fingerprint=fingerprints[day])
             days[day] = (promised, _travel(promised, (site.latitude, site.longitude)))
         promised, travel = days[day]
         candidate = _candidate(region, promised, opening.slot.start, opening.slot.end, travel)

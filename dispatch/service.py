@@ -24,6 +24,7 @@ from flask import current_app
 
 from booking.extensions import db
 from booking.models import Region, User
+from booking.observability import SOLVE_SECONDS
 from config import setting
 from dispatch.day import DayData, build_day, local_seconds, visit_id
 from dispatch.engine import solve, validate
@@ -69,6 +70,11 @@ def _workers() -> int | None:
 
 def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
     """Solve, keeping published windows first when there are any; validated against ``day.problem``."""
+    with SOLVE_SECONDS.time():
+        return _solve_day(day, time_limit, seed, warm, windows)
+
+
+def _solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
     workers = _workers()
     if not windows:
         return solve(day.problem, time_limit, seed, warm or None, workers=workers)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.orm import selectinload
 
 from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Patient
 from booking.program.outreach_models import SkinCheck
+from booking.services import monitoring_lists
 from booking.states import is_completed, is_open
 
 
@@ -88,49 +86,15 @@ def patient_schedule(patient: Patient) -> dict:
     }
 
 
-def _all_schedules():
-    patients = db.session.scalars(
-        db.select(Patient).options(selectinload(Patient.courses)).order_by(Patient.last_name, Patient.id)
-    ).all()
-    by_patient: dict[int, list[Booking]] = defaultdict(list)
-    for booking in db.session.scalars(db.select(Booking)):
-        by_patient[booking.patient_id].append(booking)
-    for patient in patients:
-        yield patient, schedule_entries(patient, by_patient[patient.id], today_for(patient))
-
-
 def due_without_booking(month: date) -> list[dict]:
-    """Patients for whom ``month`` is a monitoring month with no booking and no completed visit."""
-    label = month_label(month)
-    out = []
-    for patient, entries in _all_schedules():
-        entry = next((e for e in entries if e["month"] == label), None)
-        if entry and entry["booking_id"] is None and entry["status"] in ("upcoming", "overdue"):
-            out.append(_due_row(patient, label, entry["status"], entries))
-    return out
+    """Every patient for whom ``month`` is a monitoring month with no booking and no completed visit."""
+    return monitoring_lists.due_page(month).rows
 
 
 def overdue_patients() -> list[dict]:
-    """Patients in monitoring with an overdue month (past, untested, not tested since).
+    """Every patient in monitoring with an overdue month (past, untested, not tested since).
 
     A patient whose 48-month window ended before last month is no longer chased:
     the list is for action, and nothing can be booked for them any more.
     """
-    out = []
-    for patient, entries in _all_schedules():
-        overdue = [e["month"] for e in entries if e["status"] == "overdue"]
-        last_month_chased = month_label(schedule.add_months(schedule.month_of(today_for(patient)), -1))
-        if overdue and entries[-1]["month"] >= last_month_chased:
-            out.append(_due_row(patient, overdue[-1], "overdue", entries))
-    return out
-
-
-def _due_row(patient: Patient, month: str, status: str, entries: list[dict]) -> dict:
-    return {
-        "patient_id": patient.id,
-        "name": f"{patient.first_name} {patient.last_name}",
-        "phone": patient.phone,
-        "month": month,
-        "status": status,
-        "overdue_months": [e["month"] for e in entries if e["status"] == "overdue"],
-    }
+    return monitoring_lists.overdue_page().rows

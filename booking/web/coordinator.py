@@ -10,13 +10,19 @@ from booking.extensions import db
 from booking.models import Patient, Region, Role
 from booking.schedule import month_of
 from booking.services import availability as av
-from booking.services.monitoring import due_without_booking, overdue_patients
+from booking.services.monitoring_lists import due_page, overdue_page
 from booking.web.access import login_required
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 ROWS_SHOWN = 25
+
+
+def _offset(name: str) -> int:
+    """Where a list's page starts (``?due_from=25``); anything but a small whole number is the start."""
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 9 else 0
 
 
 @bp.get("")
@@ -41,8 +47,8 @@ def home():
     return render_template(
         "coordinator/home.html",
         month=month,
-        due=due_without_booking(month),
-        overdue=overdue_patients(),
+        due=due_page(month, limit=ROWS_SHOWN, offset=_offset("due_from")),
+        overdue=overdue_page(limit=ROWS_SHOWN, offset=_offset("overdue_from")),
         query=query,
         found=found,
         regions=db.session.scalars(db.select(Region).order_by(Region.name)).all(),

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from booking.db_types import utcnow
 from booking.errors import Conflict, DomainError, Unprocessable
 from booking.extensions import db
-from booking.models import Booking, Region, Role
+from booking.models import Booking, Patient, Region, Role
 from booking.services.availability import today_in
 from booking.web.access import login_required, web_user
 from config import setting
@@ -83,6 +83,11 @@ def _board_context(region: Region, day: date) -> dict:
     planned = set(booking_ids)
     waiting = [b for b in day_bookings(region, day, day_origin(region, day)) if b.id not in planned]
     bookings.update({b.id: b for b in waiting})
+    # The board names each visit's patient: one query puts them all in the session's identity map,
+    # where each booking's lazy ``patient`` finds its own (instead of a query per stop).
+    db.session.scalars(
+        db.select(Patient).where(Patient.id.in_({b.patient_id for b in bookings.values()}))
+    ).all()
     audit = []
     if plan:
         audit = db.session.scalars(
