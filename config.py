@@ -33,7 +33,15 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'labvisit.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so any log of it) must never carry the
+    # statement's values, which are names, addresses, notes and password hashes.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+
+    # Logs: one JSON object per line (python-json-logger), or "text" for a terminal.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Bodies over this many bytes are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = _int_env("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     # Access tokens for the API.
     TOKEN_TTL_SECONDS = _int_env("TOKEN_TTL_SECONDS", 3600)
@@ -126,6 +134,7 @@ class DevelopmentConfig(Config):
     """Local `make run`: a fixed, clearly non-secret key unless one is given."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
 
@@ -134,6 +143,7 @@ class TestConfig(Config):
     """The test suite: its own database, given by TEST_DATABASE_URL or a temp SQLite file."""
 
     TESTING = True
+    LOG_FORMAT = "text"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     SESSION_COOKIE_SECURE = False
     # Tests tick the scheduler themselves (``flask program tick`` or ``runner.tick``).

@@ -21,16 +21,17 @@ def create_app(config_object: object | str | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment.")
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Alembic announces each of its plugins at INFO whenever it is imported, which
     # is every ``flask`` command; its migration lines ("Running upgrade ...") stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from booking import cli, errors, log_privacy, program, web
+    from booking import cli, errors, log_privacy, program, request_guard, structured_logs, web
     from booking.api import register_api
     from booking.extensions import db, limiter, migrate
 
+    structured_logs.init_app(app)
     log_privacy.install()
+    request_guard.init_app(app)
     db.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
