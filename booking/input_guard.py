@@ -29,6 +29,13 @@ _CONTROL = re.compile(f"[\x00-\x1f{_SURROGATES_AND_C1}]")
 _CONTROL_BUT_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_SURROGATES_AND_C1}]")
 
 
+class _TextLength(validate.Length):
+    """A length limit that lets through what a String subclass turned into another type (a month)."""
+
+    def __call__(self, value):
+        return super().__call__(value) if isinstance(value, str) else value
+
+
 def _no_control(pattern: re.Pattern) -> validate.Validator:
     def check(value: str) -> None:
         if isinstance(value, str) and pattern.search(value):
@@ -78,10 +85,10 @@ def guard(field: fields.Field) -> None:
         multiline = field.metadata.get("multiline", False)
         field.validators.append(_no_control(_CONTROL_BUT_LINES if multiline else _CONTROL))
         if isinstance(field, fields.Email):
-            field.validators.append(validate.Length(max=EMAIL_MAX_LENGTH))
+            field.validators.append(_TextLength(max=EMAIL_MAX_LENGTH))
             field.validators.append(_email_parts)
         elif not _has_max_length(field):
-            field.validators.append(validate.Length(max=DEFAULT_MAX_LENGTH))
+            field.validators.append(_TextLength(max=DEFAULT_MAX_LENGTH))
     elif isinstance(field, fields.DateTime):
         field.validators.extend([_day_in_range, _real_offset])
     elif isinstance(field, fields.Date):

@@ -65,7 +65,12 @@ class SafeJsonFormatter(_SafeExceptions, JsonFormatter):
 
 
 class SafeTextFormatter(_SafeExceptions, logging.Formatter):
-    """A line of text for a terminal, with the same tracebacks."""
+    """A line of text for a terminal, with the same tracebacks (and an unexpected error's frames)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        stack = getattr(record, "stack", None)
+        return f"{line}\n{stack}" if stack else line
 
 
 class RequestIdFilter(logging.Filter):
