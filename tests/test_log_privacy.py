@@ -180,14 +180,18 @@ def _drive(api: Api, world, app, m: str) -> list[str]:
     ]
 
     # An unexpected database error whose message quotes the row: a unique index the service does
-    # not know about, so the INSERT fails with "Key (phone)=(...) already exists".
+    # not know about, so the UPDATE fails with "Key (phone)=(...) already exists".
+    other = api.call("POST", "/patients", coordinator, json=_patient_body(m, "other"))
+    assert other.status_code == 201, other.text
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(text("CREATE UNIQUE INDEX log_privacy_phone ON patients (phone)"))
     try:
-        same_phone = _patient_body(m, "unique") | {"phone": _patient_body(m, "login")["phone"]}
-        failed = api.call("POST", "/patients", coordinator, json=same_phone)
+        same_phone = {"phone": _patient_body(m, "login")["phone"], "access_notes": f"Moved {m}"}
+        failed = api.call("PATCH", f"/patients/{other.json()['id']}", coordinator, json=same_phone)
         expected.append(("unexpected", failed, 500))
+        if failed.status_code == 500:
+            assert failed.json()["request_id"] == failed.headers["X-Request-ID"]
     finally:
         with app.app_context():
             with db.engine.begin() as conn:
