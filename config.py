@@ -43,7 +43,15 @@ class Config:
     # Development only: where a generated key is kept when SECRET_KEY is unset (None: never generate).
     SECRET_KEY_FILE: str | None = None
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'labvisit.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so any log of it) must never carry the
+    # statement's values, which are names, addresses, notes and password hashes.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+
+    # Logs: one JSON object per line (python-json-logger), or "text" for a terminal.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Bodies over this many bytes are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = _int_env("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     # Access tokens for the API.
     TOKEN_TTL_SECONDS = _int_env("TOKEN_TTL_SECONDS", 3600)
@@ -164,6 +172,7 @@ class DevelopmentConfig(Config):
     """Local `make run`: a random key generated on first start and kept in instance/, unless one is given."""
 
     SECRET_KEY_FILE = "secret_key"  # relative to the app's instance folder
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
 
@@ -176,6 +185,7 @@ class TestConfig(Config):
     SECRET_KEY = secrets.token_urlsafe(48)
     # Every test signs in from 127.0.0.1; the per-address limit has its own test with a lower value.
     SIGN_IN_ADDRESS_RATE_LIMIT = "10000 per minute"
+    LOG_FORMAT = "text"
     SESSION_COOKIE_SECURE = False
     # Tests tick the scheduler themselves (``flask program tick`` or ``runner.tick``).
     PROGRAM_SCHEDULER = "off"

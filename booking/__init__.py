@@ -29,17 +29,28 @@ def create_app(config_object: object | str | None = None) -> Flask:
     app.config.from_object(config_object)
     os.makedirs(app.instance_path, exist_ok=True)
     configure_signing_key(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Alembic announces each of its plugins at INFO whenever it is imported, which
     # is every ``flask`` command; its migration lines ("Running upgrade ...") stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from booking import cli, errors, log_privacy, observability, program, security_headers, web
+    from booking import (
+        cli,
+        errors,
+        log_privacy,
+        observability,
+        program,
+        request_guard,
+        security_headers,
+        structured_logs,
+        web,
+    )
     from booking.api import register_api
     from booking.extensions import db, limiter, migrate
 
+    structured_logs.init_app(app)
     log_privacy.install()
     observability.init_app(app)  # first, so its timer starts before any other hook
+    request_guard.init_app(app)
     db.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))

@@ -13,6 +13,7 @@ from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from booking.extensions import db
+from booking.structured_logs import exception_chain, request_id, safe_traceback
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,21 @@ def _flatten(value) -> list:
     return [value]
 
 
+def log_unexpected(exc: BaseException) -> None:
+    """Log an unexpected error by its class, route rule and request id, with its frames.
+
+    Never its message nor the request: a database error's message quotes the statement's
+    values and the row it refused (names, addresses, password hashes).
+    """
+    log.error(
+        "unhandled %s on %s %s",
+        exception_chain(exc),
+        request.method,
+        request.url_rule,
+        extra={"stack": safe_traceback(exc)},
+    )
+
+
 def init_app(app: Flask) -> None:
     """Route every error through problem+json; unexpected ones are logged without request data."""
 
@@ -131,5 +147,5 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _from_http_exception(exc)
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.url_rule)
-        return problem(500, "Internal server error", "An unexpected error occurred.")
+        log_unexpected(exc)
+        return problem(500, "Internal server error", "An unexpected error occurred.", request_id=request_id())

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from booking import input_guard
 from booking.models import VisitKind
 from booking.passwords import MIN_PASSWORD_LENGTH, not_common
 from booking.states import ALL_STATUSES
@@ -37,8 +38,19 @@ def _check_zone(value: str) -> None:
 
 
 class StrictSchema(Schema):
+    """The base of every schema: unknown fields are refused, and every field gets the edge rules.
+
+    ``booking.input_guard`` decides, for bodies and query strings alike, what text, dates, times
+    and integers are accepted (no control characters, bounded lengths and ranges), so one
+    place protects the database and the logs. Mark free text that may span lines with
+    ``metadata={"multiline": True}``.
+    """
+
     class Meta:
         ordered = True
+
+    def on_bind_field(self, field_name, field_obj):
+        input_guard.guard(field_obj)
 
 
 # --- accounts -----------------------------------------------------------------
@@ -165,10 +177,12 @@ class PatientCreateSchema(StrictSchema):
     date_of_birth = fields.Date(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    time_zone = fields.String(required=True, validate=_check_zone)
+    time_zone = fields.String(required=True, validate=[validate.Length(max=64), _check_zone])
     home_address = fields.Nested(AddressInSchema, required=True)
     office_address = fields.Nested(AddressInSchema, load_default=None, allow_none=True)
-    access_notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    access_notes = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={"multiline": True}
+    )
     provider = fields.Nested(ProviderSchema, load_default=None, allow_none=True)
     courses = fields.List(fields.Nested(CourseSchema), load_default=list)
     login = fields.Nested(
@@ -182,10 +196,12 @@ class PatientUpdateSchema(StrictSchema):
     date_of_birth = fields.Date(allow_none=True)
     email = fields.Email(allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
-    time_zone = fields.String(validate=_check_zone)
+    time_zone = fields.String(validate=[validate.Length(max=64), _check_zone])
     home_address = fields.Nested(AddressInSchema)
     office_address = fields.Nested(AddressInSchema, allow_none=True)
-    access_notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    access_notes = fields.String(
+        allow_none=True, validate=validate.Length(max=1000), metadata={"multiline": True}
+    )
     provider = fields.Nested(ProviderSchema, allow_none=True)
 
 
@@ -309,7 +325,7 @@ class ServiceCenterCreateSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     address = fields.Nested(AddressInSchema, required=True)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    time_zone = fields.String(required=True, validate=_check_zone)
+    time_zone = fields.String(required=True, validate=[validate.Length(max=64), _check_zone])
     slot_minutes = fields.Integer(load_default=15, validate=validate.Range(min=5, max=240))
     capacity_per_slot = fields.Integer(load_default=2, validate=validate.Range(min=1, max=100))
     hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
@@ -353,7 +369,7 @@ class CenterSearchArgsSchema(StrictSchema):
 
 class RegionCreateSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    time_zone = fields.String(required=True, validate=_check_zone)
+    time_zone = fields.String(required=True, validate=[validate.Length(max=64), _check_zone])
     latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     radius_km = fields.Float(required=True, validate=validate.Range(min=0.5, max=300))
@@ -440,7 +456,9 @@ class BookingCreateSchema(StrictSchema):
             "description": "A slot or arrival-window start from /availability; for a provider visit, the time agreed with the provider."
         },
     )
-    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    notes = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={"multiline": True}
+    )
 
 
 class RescheduleSchema(StrictSchema):

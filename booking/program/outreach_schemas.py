@@ -48,7 +48,7 @@ class WorklistRowSchema(StrictSchema):
 
 class AttemptCreateSchema(StrictSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"multiline": True})
     next_attempt_on = fields.Date(load_default=None, allow_none=True)
 
 

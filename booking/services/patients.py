@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from booking.auth import hash_password, is_staff
 from booking.errors import Conflict, NotFound
 from booking.extensions import db
@@ -86,7 +88,15 @@ def create_patient(data: dict) -> Patient:
                 patient=patient,
             )
         )
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if not login:
+            raise
+        # Two requests for one new login both passed the check above; the unique e-mail index
+        # decided. (A 500 here used to log the row, password hash included.)
+        db.session.rollback()
+        raise Conflict("A user with this login e-mail already exists.") from exc
     return patient
 
 

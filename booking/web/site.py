@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from booking.errors import DomainError
+from booking.errors import DomainError, log_unexpected
 from booking.extensions import db
 from booking.program import notification_pages, outreach_pages
 from booking.web import access, coordinator, patient
 from dispatch.web import board, technician
 
-log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 web = Blueprint("web", __name__)
@@ -49,7 +46,7 @@ def _unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
     db.session.rollback()
-    log.exception("unhandled error on page %s %s", request.method, request.url_rule)
+    log_unexpected(exc)
     return render_template(
         "error.html",
         status=500,
