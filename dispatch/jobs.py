@@ -111,15 +111,17 @@ def run_job(job_id: str) -> None:
     db.session.commit()
     job = db.session.get(DispatchJob, job_id)
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    seed = (job.summary or {}).get("seed", 0)
     try:
         v = plan_day(
             db.session.get(Region, job.region_id),
             job.day,
             time_limit=job.time_limit,
-            seed=(job.summary or {}).get("seed", 0),
+            seed=seed,
             actor=actor,
             expected_revision=job.base_revision,
             source=job.kind,
+            progress=lambda figures: _record_progress(job_id, seed, figures),
         )
         if not _set_status(
             job_id, "running", "succeeded", finished_at=utcnow(), result_version=v.number, summary=v.stats
@@ -133,6 +135,21 @@ def run_job(job_id: str) -> None:
     except Exception as exc:  # noqa: BLE001 - the job must record any failure
         db.session.rollback()
         fail(job_id, reason(exc))
+
+
+def _record_progress(job_id: str, seed: int, figures: dict) -> None:
+    """The plan so far, on the job's row for the board to show while the search goes on.
+
+    Called from inside the solve, when no transaction is open (``plan_day`` ends its read first);
+    its own short write is committed at once.
+    """
+    db.session.execute(
+        update(DispatchJob)
+        .where(DispatchJob.id == job_id, DispatchJob.status == "running")
+        .values(summary={"seed": seed, "progress": figures})
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 class _Abandoned(Exception):

@@ -139,6 +139,15 @@ class PlanArgsSchema(StrictSchema):
     )
 
 
+class JobProgressSchema(StrictSchema):
+    phase = fields.String(
+        metadata={"description": "'first plan': the construction's, before the search improves it"}
+    )
+    served = fields.Integer()
+    unassigned = fields.Integer()
+    seconds = fields.Float(metadata={"description": "When the engine had it, from the start of the solve"})
+
+
 class JobSchema(StrictSchema):
     id = fields.String()
     kind = fields.String()
@@ -152,6 +161,12 @@ class JobSchema(StrictSchema):
     result_version = fields.Integer(allow_none=True)
     summary = fields.Nested(
         "PlanStatsSchema", allow_none=True, metadata={"description": "The plan's figures"}
+    )
+    progress = fields.Nested(
+        JobProgressSchema,
+        attribute="summary.progress",
+        allow_none=True,
+        metadata={"description": "While the job runs: the plan so far"},
     )
     created_at = fields.AwareDateTime()
     started_at = fields.AwareDateTime(allow_none=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from flask import current_app
@@ -68,17 +69,34 @@ def _workers() -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
-    """Solve, keeping published windows first when there are any; validated against ``day.problem``."""
+def solve_day(
+    day: DayData,
+    time_limit: float,
+    seed: int,
+    warm: dict,
+    windows: dict[str, TimeWindow] | None,
+    progress: Callable[[dict], None] | None = None,
+):
+    """Solve, keeping published windows first when there are any; validated against ``day.problem``.
+
+    ``progress`` hears of the first plan as soon as the engine has it (see ``dispatch.engine.solve``).
+    """
     with SOLVE_SECONDS.time():
-        return _solve_day(day, time_limit, seed, warm, windows)
+        return _solve_day(day, time_limit, seed, warm, windows, progress)
 
 
-def _solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows: dict[str, TimeWindow] | None):
+def _solve_day(day: DayData, time_limit: float, seed: int, warm: dict, windows, progress=None):
     workers = _workers()
     if not windows:
-        return solve(day.problem, time_limit, seed, warm or None, workers=workers)
-    first = solve(_narrowed(day.problem, windows), time_limit * 0.6, seed, warm or None, workers=workers)
+        return solve(day.problem, time_limit, seed, warm or None, workers=workers, progress=progress)
+    first = solve(
+        _narrowed(day.problem, windows),
+        time_limit * 0.6,
+        seed,
+        warm or None,
+        workers=workers,
+        progress=progress,
+    )
     dropped = {u.visit_id for u in first.unassigned} & set(windows)
     result = first
     if dropped:
@@ -133,6 +151,7 @@ def plan_day(
     actor: User | None = None,
     expected_revision: int | None = None,
     source: str = "solve",
+    progress: Callable[[dict], None] | None = None,
 ) -> PlanVersion:
     """Solve the region's day and store it as the plan's new current (draft) version; flushed.
 
@@ -162,7 +181,7 @@ def plan_day(
     current_number = current.number if current else None
     # End the read transaction before the solve: SQLite would otherwise hold its write lock throughout.
     db.session.commit()
-    core = solve_day(data, time_limit, seed, warm, windows)
+    core = solve_day(data, time_limit, seed, warm, windows, progress)
     bump_revision(plan, expected_revision)
     stats = {
         "solver_status": core.status,

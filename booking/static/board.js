@@ -61,6 +61,7 @@
   var text = document.getElementById("planning-text");
   var bar = document.getElementById("planning-progress");
   var phase = null;
+  var detail = document.getElementById("planning-detail");
 
   function describe(job) {
     var what = job.kind === "reoptimize" ? "Re-optimizing" : "Planning";
@@ -80,6 +81,16 @@
         }
         if (job.elapsed_seconds !== null && bar) {
           bar.value = Math.min(job.elapsed_seconds, job.time_limit);
+        }
+        if (detail && job.elapsed_seconds !== null) {
+          // Not a live region: read on demand, not announced every second.
+          var words = Math.round(job.elapsed_seconds) + " s of at most " + Math.round(job.time_limit) +
+            " s, about " + Math.ceil(job.remaining_seconds) + " s left.";
+          if (job.so_far) {
+            words += " Plan so far: " + job.so_far.served + " visits on routes, " + job.so_far.unassigned +
+              " unassigned; the engine is improving it.";
+          }
+          detail.textContent = words;
         }
         if (job.status !== phase) {
           phase = job.status;

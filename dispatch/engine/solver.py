@@ -10,7 +10,7 @@ technician.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
@@ -59,8 +59,13 @@ def solve(
     initial_routes: InitialRoutes | None = None,
     strategy: SearchStrategy | None = None,
     workers: int | None = None,
+    progress: Callable[[dict], None] | None = None,
 ) -> Plan:
     """Best plan found within ``time_limit`` seconds of wall time.
+
+    ``progress``, when given, is called in this process with the first plan's figures as soon
+    as the construction has it (``phase``, ``served``, ``unassigned``, ``seconds``), before the
+    search, so a caller can show a plan so far while the rest of the time is spent improving it.
 
     ``initial_routes`` warm-starts the search from a plan, e.g. a published
     one: ``{technician_id: [visit_id, ...]}`` or one list per technician in
@@ -89,6 +94,16 @@ def solve(
         return ensure_valid(problem, plan)
     first = construct(problem, screening.allowed, _fitting(problem, screening, warm))
     first_time = clock.elapsed()
+    if progress is not None:
+        served = sum(len(ids) for ids in first.routes.values())
+        progress(
+            {
+                "phase": "first plan",
+                "served": served,
+                "unassigned": len(problem.visits) - served,
+                "seconds": round(first_time, 2),
+            }
+        )
     workers = available_cores() if workers is None else max(1, workers)
     if strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
         plan = _solve_by_parts(problem, screening, clock, seed, workers, first)

@@ -160,7 +160,9 @@ def planning(region_id: int, day: str):
         "status": job.status,
         "kind": job.kind,
         "elapsed_seconds": elapsed,
+        "remaining_seconds": max(0.0, round(job.time_limit - elapsed, 1)) if elapsed is not None else None,
         "time_limit": job.time_limit,
+        "so_far": (job.summary or {}).get("progress") if job.status == "running" else None,
         "version": job.result_version,
         "error": job.error if job.status == "failed" else None,
     }

@@ -272,3 +272,54 @@ def test_timeline_segments_follow_the_route_times():
         ("lab", 150, 5),
     ]
     assert segments[2].label == "At Ann V."
+
+
+def test_a_running_plan_shows_the_plan_so_far(field_day, coordinator_pages, app):
+    """As soon as the engine has its first plan, the job row carries its figures for the board to show."""
+    from booking.extensions import db
+    from booking.models import Region
+    from dispatch.service import plan_day
+
+    field_day.technician("Tess")
+    for i, hour in enumerate((9, 13)):
+        field_day.visit(hour, place=i, first_name=f"P{i}")
+    heard = []
+    with app.app_context():
+        plan_day(
+            db.session.get(Region, field_day.region_id), field_day.day, time_limit=1, progress=heard.append
+        )
+    assert heard and heard[0]["phase"] == "first plan"
+    assert heard[0]["served"] + heard[0]["unassigned"] == 2 and heard[0]["seconds"] >= 0
+
+
+def test_the_board_reads_the_plan_so_far_from_a_running_job(field_day, coordinator_pages, app):
+    """A running job with a first plan recorded: the status endpoint gives it, with the time left."""
+    from booking.db_types import utcnow
+    from booking.extensions import db
+    from dispatch import jobs
+    from dispatch.models import DispatchJob
+
+    board = _board(field_day)
+    with app.app_context():
+        job = DispatchJob(
+            id="5d0c3c63-0000-4000-8000-000000000001",
+            kind="solve",
+            region_id=field_day.region_id,
+            day=field_day.day,
+            status="running",
+            backend="thread",
+            time_limit=10,
+            started_at=utcnow(),
+            summary={"seed": 0},
+        )
+        db.session.add(job)
+        db.session.commit()
+        jobs._record_progress(
+            job.id, 0, {"phase": "first plan", "served": 7, "unassigned": 1, "seconds": 0.2}
+        )
+    status = coordinator_pages.get(board + "/planning").json
+    assert status["status"] == "running" and status["so_far"]["served"] == 7
+    assert 0 < status["remaining_seconds"] <= 10
+    with app.app_context():
+        db.session.execute(db.update(DispatchJob).values(status="failed", error="test over"))
+        db.session.commit()
