@@ -66,7 +66,8 @@ def _report_cases(request):
         phases = {phase: n for (who, phase), n in sorted(CASES.items()) if who == role}
         if phases:
             counts[role] = {**phases, "total": sum(phases.values())}
-    request.config.cache.set("labvisit/openapi_cases", counts)
+    if getattr(request.config, "cache", None) is not None:  # absent under -p no:cacheprovider
+        request.config.cache.set("labvisit/openapi_cases", counts)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None and capture is not None:
