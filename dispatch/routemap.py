@@ -35,6 +35,14 @@ WIDTH, HEIGHT, MARGIN = (
 )  # drawn at about this size in the board's side column: text stays legible
 
 
+def _stops_by_technician(v: PlanVersion) -> dict[int, list]:
+    """Each technician's stops in ``v``, in route order."""
+    stops_by_tech: dict[int, list] = {}
+    for stop in sorted(v.stops, key=lambda s: (s.technician_id, s.position)):
+        stops_by_tech.setdefault(stop.technician_id, []).append(stop)
+    return stops_by_tech
+
+
 def route_colours(v: PlanVersion) -> dict[int, int]:
     """Each technician's palette index in version ``v``: the map and the board's cards share it."""
     return {
@@ -44,9 +52,7 @@ def route_colours(v: PlanVersion) -> dict[int, int]:
 
 def plan_svg(plan: DispatchPlan, v: PlanVersion) -> str:
     """The SVG document of version ``v`` of ``plan``."""
-    stops_by_tech: dict[int, list] = {}
-    for stop in sorted(v.stops, key=lambda s: (s.technician_id, s.position)):
-        stops_by_tech.setdefault(stop.technician_id, []).append(stop)
+    stops_by_tech = _stops_by_technician(v)
     points = [(s.booking.latitude, s.booking.longitude) for s in v.stops]
     points += [(r.technician.home_latitude, r.technician.home_longitude) for r in v.routes]
     points += [(r.lab.latitude, r.lab.longitude) for r in v.routes if r.lab]
@@ -120,9 +126,7 @@ def plan_layers(v: PlanVersion, names: dict[int, str]) -> dict:
 
     ``names`` maps booking ids to how the board names the visit.
     """
-    stops_by_tech: dict[int, list] = {}
-    for stop in sorted(v.stops, key=lambda s: (s.technician_id, s.position)):
-        stops_by_tech.setdefault(stop.technician_id, []).append(stop)
+    stops_by_tech = _stops_by_technician(v)
     colours = route_colours(v)
     routes = []
     for route in sorted(v.routes, key=lambda r: colours[r.technician_id]):

@@ -352,22 +352,24 @@ def _done_message(data: dict) -> str:
 @login_required(*STAFF)
 def route_map(plan_id: int):
     """The current version's routes as a self-contained SVG."""
+    plan, v = _current_version(plan_id)
+    return Response(plan_svg(plan, v), mimetype="image/svg+xml")
 
+
+def _current_version(plan_id: int):
+    """The plan and its current version; :raise 404: unknown plan, or no version yet."""
     plan = plan_or_404(plan_id)
     v = version(plan, plan.current_number)
     if v is None:
         abort(404, "The plan has no version yet.")
-    return Response(plan_svg(plan, v), mimetype="image/svg+xml")
+    return plan, v
 
 
 @bp.get("/plans/<int:plan_id>/map.json")
 @login_required(*STAFF)
 def route_map_layers(plan_id: int):
     """The current version's routes as data for the map over a base layer (when MAP_TILE_URL is set)."""
-    plan = plan_or_404(plan_id)
-    v = version(plan, plan.current_number)
-    if v is None:
-        abort(404, "The plan has no version yet.")
+    _, v = _current_version(plan_id)
     names = {s.booking_id: visit_name(s.booking) for s in v.stops}
     names.update({u.booking_id: visit_name(u.booking) for u in v.unassigned})
     return plan_layers(v, names)
