@@ -8,6 +8,10 @@
   :mod:`dispatch.bench.checker`.
 - ``scaling [INSTANCES...] --time-limit S``: time to the first feasible plan
   and final gap as instances grow.
+- ``days [CITY:VISITS:TECHNICIANS@LIMIT...]``: realistic days from
+  ``benchmarks/days.py`` solved by our engine (all cores, and one worker for
+  equal CPU), PyVRP and VROOM side by side; total drive, served visits, wall
+  time and the ratio to PyVRP, every plan judged by the engine's validator.
 
 Instances are paths or names of the shared set (``R101``, ``R1_2_1``).
 """
@@ -29,6 +33,16 @@ from dispatch.bench.runs import Run, run_ours
 from dispatch.engine.solomon import read_instance
 
 SOLVERS = ("ours", "pyvrp", "vroom")
+DAY_SOLVERS = ("ours", "ours/1", "pyvrp", "vroom")
+# The product's days at the product's limits (10 s is its default) and longer.
+DEFAULT_DAYS = (
+    "nyc:120:10@30",
+    "chicago:300:25@10",
+    "houston:300:25@30",
+    "phoenix:500:40@60",
+    "nyc:1000:80@10",
+    "chicago:1000:80@120",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     scaling.add_argument("--seed", type=int, default=0)
     scaling.add_argument("--peers", action="store_true", help="also run PyVRP with the same limit")
     scaling.set_defaults(command=command_scaling)
+    days = commands.add_parser("days", help="realistic days: ours vs PyVRP vs VROOM")
+    days.add_argument(
+        "cases", nargs="*", default=list(DEFAULT_DAYS), help="CITY:VISITS:TECHNICIANS@LIMIT, e.g. nyc:300:25@30"
+    )
+    days.add_argument("--seed", type=int, default=1, help="which day of each size is drawn")
+    days.add_argument("--solvers", default=",".join(DAY_SOLVERS), help="comma-separated subset of " + ",".join(DAY_SOLVERS))
+    days.set_defaults(command=command_days, time_limit=0)
     return parser
 
 
@@ -161,6 +182,66 @@ def command_scaling(args: argparse.Namespace) -> int:
         gaps = [cells["ours"].gap for _, s, _, cells in rows if s == size]
         print(f"n={size}: mean gap {mean(gaps)}")
     return 0
+
+
+def _day_case(text: str) -> tuple[str, int, int, float]:
+    try:
+        spec, limit = text.split("@")
+        city, visits, techs = spec.split(":")
+        return city, int(visits), int(techs), float(limit)
+    except ValueError:
+        raise SystemExit(f"bad day {text!r}: write CITY:VISITS:TECHNICIANS@LIMIT, e.g. nyc:300:25@30") from None
+
+
+def command_days(args: argparse.Namespace) -> int:
+    from dispatch.bench import days as runs
+
+    generator = runs.generator()
+    solvers = [s for s in args.solvers.split(",") if s]
+    unknown = set(solvers) - set(DAY_SOLVERS)
+    if unknown:
+        raise SystemExit(f"unknown solvers {sorted(unknown)}; choose from {DAY_SOLVERS}")
+    cases = [_day_case(text) for text in args.cases]
+    for city, *_ in cases:
+        if city not in generator.CITIES:
+            raise SystemExit(f"unknown city {city!r}; choose from {sorted(generator.CITIES)}")
+    _header(args, "realistic days")
+    header = ["day", "limit s"]
+    for solver in solvers:
+        header += [f"{solver} drive min", f"{solver} served", f"{solver} s"]
+    ratios = [s for s in ("ours", "ours/1") if s in solvers and "pyvrp" in solvers]
+    header += [f"{s} / pyvrp" for s in ratios]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    all_valid = True
+    for city, visits, techs, limit in cases:
+        day = generator.generate(city, visits, techs, args.seed)
+        results = {}
+        for solver in solvers:
+            if solver == "ours":
+                results[solver] = runs.run_ours(day.problem, limit, seed=0)
+            elif solver == "ours/1":
+                results[solver] = runs.run_ours(day.problem, limit, seed=0, workers=1)
+            elif solver == "pyvrp":
+                results[solver] = runs.run_pyvrp(day.problem, limit, seed=0)
+            else:
+                results[solver] = runs.run_vroom(day.problem)
+        row = [day.name, f"{limit:g}"]
+        for solver in solvers:
+            r = results[solver]
+            all_valid &= r.valid
+            row += [
+                f"{r.drive_minutes:,.0f}" + ("" if r.valid else f" ({r.violations} violations)"),
+                f"{r.served}/{visits}",
+                f"{r.wall_time:.1f}",
+            ]
+        for solver in ratios:
+            ours, peer = results[solver], results["pyvrp"]
+            fair = ours.served == peer.served and peer.drive_minutes > 0
+            row.append(f"{ours.drive_minutes / peer.drive_minutes:.3f}" if fair else "n/a (served differ)")
+        lines.append("| " + " | ".join(row) + " |")
+        print(f"done {day.name} @ {limit:g} s: {row[2:]}", file=sys.stderr, flush=True)
+    print("\n".join(lines))
+    return 0 if all_valid else 1
 
 
 if __name__ == "__main__":
