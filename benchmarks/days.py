@@ -159,7 +159,10 @@ def _near(rng: random.Random, centre: Centre) -> Point:
     r = centre.spread_km * math.sqrt(rng.random()) * (0.5 + 0.5 * rng.random())
     angle = rng.uniform(0, 2 * math.pi)
     lat, lon = centre.point
-    return (lat + r * math.cos(angle) / 111.2, lon + r * math.sin(angle) / (111.2 * math.cos(math.radians(lat))))
+    return (
+        lat + r * math.cos(angle) / 111.2,
+        lon + r * math.sin(angle) / (111.2 * math.cos(math.radians(lat))),
+    )
 
 
 def _pick(rng: random.Random, centres: tuple[Centre, ...]) -> Centre:

@@ -33,7 +33,7 @@ from dispatch.bench.runs import Run, run_ours
 from dispatch.engine.solomon import read_instance
 
 SOLVERS = ("ours", "pyvrp", "vroom")
-DAY_SOLVERS = ("ours", "ours/1", "pyvrp", "vroom")
+DAY_SOLVERS = ("ours", "ours/1", "pyvrp", "vroom", "naive")
 # The product's days at the product's limits (10 s is its default) and longer.
 DEFAULT_DAYS = (
     "nyc:120:10@30",
@@ -78,10 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     scaling.set_defaults(command=command_scaling)
     days = commands.add_parser("days", help="realistic days: ours vs PyVRP vs VROOM")
     days.add_argument(
-        "cases", nargs="*", default=list(DEFAULT_DAYS), help="CITY:VISITS:TECHNICIANS@LIMIT, e.g. nyc:300:25@30"
+        "cases",
+        nargs="*",
+        default=list(DEFAULT_DAYS),
+        help="CITY:VISITS:TECHNICIANS@LIMIT, e.g. nyc:300:25@30",
     )
     days.add_argument("--seed", type=int, default=1, help="which day of each size is drawn")
-    days.add_argument("--solvers", default=",".join(DAY_SOLVERS), help="comma-separated subset of " + ",".join(DAY_SOLVERS))
+    days.add_argument(
+        "--solvers", default=",".join(DAY_SOLVERS), help="comma-separated subset of " + ",".join(DAY_SOLVERS)
+    )
     days.set_defaults(command=command_days, time_limit=0)
     return parser
 
@@ -190,7 +195,9 @@ def _day_case(text: str) -> tuple[str, int, int, float]:
         city, visits, techs = spec.split(":")
         return city, int(visits), int(techs), float(limit)
     except ValueError:
-        raise SystemExit(f"bad day {text!r}: write CITY:VISITS:TECHNICIANS@LIMIT, e.g. nyc:300:25@30") from None
+        raise SystemExit(
+            f"bad day {text!r}: write CITY:VISITS:TECHNICIANS@LIMIT, e.g. nyc:300:25@30"
+        ) from None
 
 
 def command_days(args: argparse.Namespace) -> int:
@@ -223,8 +230,10 @@ def command_days(args: argparse.Namespace) -> int:
                 results[solver] = runs.run_ours(day.problem, limit, seed=0, workers=1)
             elif solver == "pyvrp":
                 results[solver] = runs.run_pyvrp(day.problem, limit, seed=0)
-            else:
+            elif solver == "vroom":
                 results[solver] = runs.run_vroom(day.problem)
+            else:
+                results[solver] = runs.run_naive(day.problem)
         row = [day.name, f"{limit:g}"]
         for solver in solvers:
             r = results[solver]

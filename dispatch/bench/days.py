@@ -67,10 +67,43 @@ def _from_routes(problem: DispatchProblem, routes: dict[str, list[str]], status:
     return timed_plan(problem, {t: ids for t, ids in routes.items() if ids}, unassigned, status)
 
 
-def run_ours(problem: DispatchProblem, time_limit: float, seed: int = 0, workers: int | None = None) -> DayRun:
+def run_ours(
+    problem: DispatchProblem, time_limit: float, seed: int = 0, workers: int | None = None
+) -> DayRun:
     started = time.monotonic()
     plan = solve(problem, time_limit, seed=seed, workers=workers)
-    return _judged("ours" if workers is None else f"ours/{workers}", problem, plan, time.monotonic() - started)
+    return _judged(
+        "ours" if workers is None else f"ours/{workers}", problem, plan, time.monotonic() - started
+    )
+
+
+def run_naive(problem: DispatchProblem) -> DayRun:
+    """The floor: each visit, in window order, to the nearest technician who
+    can still reach it in time and make the lab (what a dispatcher without an
+    optimiser might do)."""
+    started = time.monotonic()
+    lab, ends = _lab_and_ends(problem)
+    m = problem.matrix
+    state = {t.id: (t.start_location, t.shift.start, 0) for t in problem.technicians}
+    routes: dict[str, list[str]] = {t.id: [] for t in problem.technicians}
+    for visit in sorted(problem.visits, key=lambda v: (v.time_windows[0].start, v.id)):
+        window = visit.time_windows[0]
+        best = None
+        for tech, end in zip(problem.technicians, ends, strict=True):
+            where, clock, count = state[tech.id]
+            if tech.max_visits is not None and count >= tech.max_visits:
+                continue
+            start = max(clock + m.duration(where, visit.location), window.start)
+            leave = start + visit.service_duration
+            if start > window.end or leave + m.duration(visit.location, lab.location) > end:
+                continue
+            if best is None or m.duration(where, visit.location) < best[0]:
+                best = (m.duration(where, visit.location), tech.id, leave)
+        if best is not None:
+            _, tech_id, leave = best
+            state[tech_id] = (visit.location, leave, state[tech_id][2] + 1)
+            routes[tech_id].append(visit.id)
+    return _judged("naive", problem, _from_routes(problem, routes, "NAIVE"), time.monotonic() - started)
 
 
 def _lab_and_ends(problem: DispatchProblem):

@@ -39,7 +39,7 @@ from dispatch.engine.clustering import allocate_technicians, cluster_visits, dur
 from dispatch.engine.parts import InlineExecutor, part_executor, part_problem, solve_part
 from dispatch.engine.problem import DispatchProblem
 from dispatch.engine.result import Route
-from dispatch.engine.search import QUICK_PART, Clock, SearchStrategy
+from dispatch.engine.search import Clock, quick_part, starting_strategy
 
 PART_VISITS = 100
 IDLE_PER_PART = 2
@@ -222,7 +222,7 @@ class _Runner:
         matrix = self.problem.matrix
         distances = None if matrix.distances is None else matrix.distance_array  # made on first use
         part = part_problem(self.problem, set(visit_ids), set(technician_ids), self.durations, distances)
-        strategy = QUICK_PART if budget < QUICK_PART_SECONDS else SearchStrategy()
+        strategy = quick_part(part) if budget < QUICK_PART_SECONDS else starting_strategy(part)
         seed = self.rng.randrange(2**31)
         budget = max(budget, QUICK_PART_SECONDS / 2)
         try:

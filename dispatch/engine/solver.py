@@ -30,24 +30,37 @@ from dispatch.engine.result import (
 )
 from dispatch.engine.routing import RoutingModel
 from dispatch.engine.screening import screen
-from dispatch.engine.search import Clock, SearchOutcome, SearchStrategy, run_search
+from dispatch.engine.search import Clock, SearchOutcome, SearchStrategy, run_search, starting_strategy
 from dispatch.engine.timing import fits, timed_route
 from dispatch.engine.validation import ensure_valid
 
 LARGE_DAY = 300
 # Shorter solves stay in one process: starting workers costs a fraction of a second.
 PORTFOLIO_SECONDS = 1.0
-# The searches run side by side differ in how they start: OR-Tools' ILS draws
-# its ruins from a fixed random stream, so different seeds alone follow the
-# same path. Savings first was the best single start on a sample of hard
-# Solomon instances (1.20 % against 2.10 % for cheapest insertion at 10 s);
-# cheapest insertion stays first because it is the most robust.
-SIDE_BY_SIDE = (
-    SearchStrategy(),
-    SearchStrategy(first_solution="SAVINGS"),
-    SearchStrategy(ruin_sequence=20),
-    SearchStrategy(first_solution="LOCAL_CHEAPEST_INSERTION"),
-)
+
+
+def side_by_side(problem: DispatchProblem) -> tuple[SearchStrategy, ...]:
+    """The searches run side by side, in the order cores are given to them.
+
+    They differ in how they start: OR-Tools' ILS draws its ruins from a fixed
+    random stream, so different seeds alone follow the same path. First the
+    default for the problem's shape (:func:`starting_strategy`), then
+    savings, the best single start on hard Solomon instances (1.20 % against
+    2.10 % for parallel cheapest insertion at 10 s), then the other insertion.
+    """
+    first = starting_strategy(problem)
+    other = (
+        "LOCAL_CHEAPEST_INSERTION"
+        if first.first_solution == "PARALLEL_CHEAPEST_INSERTION"
+        else "PARALLEL_CHEAPEST_INSERTION"
+    )
+    return (
+        first,
+        replace(first, first_solution="SAVINGS"),
+        replace(first, first_solution=other),
+        replace(first, ruin_sequence=20),
+    )
+
 
 InitialRoutes = Mapping[str, Sequence[str]] | Sequence[Sequence[str]]
 
@@ -110,7 +123,7 @@ def solve(
     elif strategy is None and workers > 1 and time_limit >= PORTFOLIO_SECONDS:
         plan = _solve_side_by_side(problem, screening, clock, seed, warm, workers)
     else:
-        plan = _search(problem, screening, clock, seed, warm, strategy or SearchStrategy())
+        plan = _search(problem, screening, clock, seed, warm, strategy or starting_strategy(problem))
     return ensure_valid(problem, _no_worse_than_insertion(problem, screening, plan, first, first_time, clock))
 
 
@@ -214,17 +227,18 @@ def _solve_side_by_side(
     problem: DispatchProblem, screening, clock: Clock, seed: int, warm, workers: int
 ) -> Plan:
     """Independent searches in ``workers`` processes, each started its own
-    way (``SIDE_BY_SIDE``); the best plan wins."""
+    way (:func:`side_by_side`); the best plan wins."""
     deadline = clock.started + clock.limit
+    strategies = side_by_side(problem)
     plans = []
     with process_pool(workers - 1) as executor:
         others = [
             executor.submit(
-                solve_part, problem, deadline, clock.remaining(), seed, SIDE_BY_SIDE[k % len(SIDE_BY_SIDE)]
+                solve_part, problem, deadline, clock.remaining(), seed, strategies[k % len(strategies)]
             )
             for k in range(1, workers)
         ]
-        plans.append(_search(problem, screening, clock, seed, warm, SIDE_BY_SIDE[0]))
+        plans.append(_search(problem, screening, clock, seed, warm, strategies[0]))
         for future in others:
             try:
                 plan = future.result()

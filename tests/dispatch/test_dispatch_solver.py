@@ -44,7 +44,9 @@ def test_known_optimum_on_a_line(line_problem):
     assert route.travel_time == 40
     assert plan.objective == 40
     assert plan.unassigned == ()
-    assert plan.status == "ROUTING_SUCCESS"
+    # The search finds it; on a starved machine (a 1 s limit, both cores busy)
+    # the construction may already have it and be kept.
+    assert plan.status in ("ROUTING_SUCCESS", "CONSTRUCTION")
 
 
 def test_known_optimum_with_two_technicians():
@@ -158,17 +160,19 @@ def test_skill_holds_when_warm_started_on_the_wrong_technician():
 
 
 def test_max_visits_splits_the_work():
-    """The nearby technician may do one visit; the other goes to the far one."""
-    p = problem([visit("a", 1), visit("b", 2)], [technician("near", 0, max_visits=1), technician("far", 9)])
+    """The nearby technician may do one visit; the other goes to the far one.
+    (Visits at 1 and 3: serving both from the far end would cost more, so
+    the split is the one optimum, not one of two.)"""
+    p = problem([visit("a", 1), visit("b", 3)], [technician("near", 0, max_visits=1), technician("far", 9)])
     plan = solve(p, LIMIT)
     assert len(plan.route_of("near").stops) == 1
     assert len(plan.route_of("far").stops) == 1
 
 
 def test_capacity_splits_the_work():
-    """Two visits of demand 2 do not fit in a capacity of 3."""
+    """Two visits of demand 2 do not fit in a capacity of 3 (the split is the one optimum)."""
     p = problem(
-        [visit("a", 1, demand=2), visit("b", 2, demand=2)],
+        [visit("a", 1, demand=2), visit("b", 3, demand=2)],
         [technician("near", 0, capacity=3), technician("far", 9)],
     )
     plan = solve(p, LIMIT)
