@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_dispatch_day.py --time-limit 30
 	$(BIN)/python -m dispatch.bench compare
 	$(BIN)/python -m dispatch.bench scaling
+	$(BIN)/python -m dispatch.bench days
 
 # Load benchmark (PostgreSQL, gunicorn, Redis): seeds 10,000 patients with a year of bookings into
 # LOAD_DATABASE_URL (emptied first), then serves `gunicorn wsgi:app` with the production config and

@@ -64,6 +64,8 @@ class SearchStrategy:
     ruin_sequence: int = 10
     recreate: str = "LOCAL_CHEAPEST_INSERTION"
     automatic_temperatures: bool = True
+    initial_temperature: float = 100.0
+    final_temperature: float = 0.01
     neighbors: int = 0
     light_operators: bool = True
     first_plan_only: bool = False
@@ -172,6 +174,9 @@ def _ruin_and_recreate(params, strategy: SearchStrategy) -> None:
     ils.improve_perturbed_solution = True
     annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
     annealing.automatic_temperatures = strategy.automatic_temperatures
+    if not strategy.automatic_temperatures:
+        annealing.initial_temperature = strategy.initial_temperature
+        annealing.final_temperature = strategy.final_temperature
 
 
 def run_search(
