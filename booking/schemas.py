@@ -53,6 +53,25 @@ class StrictSchema(Schema):
         input_guard.guard(field_obj)
 
 
+class Rendered(list):
+    """Response items a service already rendered to JSON values, in their schema's shape."""
+
+
+class RenderedSchema(StrictSchema):
+    """A response schema that sends :class:`Rendered` items as they are.
+
+    For the hot lists (nearest centers, the coordinators' lists): the schema still documents
+    the answer in OpenAPI, while the service's plain builder, which writes exactly the
+    schema's fields, spares the per-field work of marshmallow on every row. Anything else is
+    dumped as usual.
+    """
+
+    def dump(self, obj, *, many=None):
+        if isinstance(obj, Rendered):
+            return list(obj)
+        return super().dump(obj, many=many)
+
+
 # --- accounts -----------------------------------------------------------------
 
 
@@ -370,7 +389,7 @@ class ServiceCenterUpdateSchema(StrictSchema):
     active = fields.Boolean()
 
 
-class ServiceCenterSchema(StrictSchema):
+class ServiceCenterSchema(RenderedSchema):
     id = fields.Integer()
     network = fields.String()
     name = fields.String()
