@@ -332,7 +332,7 @@ class DueArgsSchema(MonthArgsSchema, MonitoringFilterArgsSchema):
     pass
 
 
-class DuePatientSchema(StrictSchema):
+class DuePatientSchema(RenderedSchema):
     patient_id = fields.Integer()
     name = fields.String()
     phone = fields.String(allow_none=True)
