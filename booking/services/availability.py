@@ -96,7 +96,8 @@ def center_grid(center: ServiceCenter, first: date, last: date) -> list[Slot]:
 
 def center_openings(center: ServiceCenter, first: date, last: date) -> list[Opening]:
     """Free future slots of a center with the places left in each."""
-    grid = [s for s in center_grid(center, first, last) if s.start > now_utc()]
+    now = now_utc()  # once: the comprehension asked the clock again for each of hundreds of slots
+    grid = [s for s in center_grid(center, first, last) if s.start > now]
     if not grid:
         return []
     counts = capacity.center_booked_counts(center.id, grid[0].start, grid[-1].start)
