@@ -45,7 +45,7 @@ def create_app(config_object: object | str | None = None) -> Flask:
         web,
     )
     from booking.api import register_api
-    from booking.extensions import db, limiter, migrate
+    from booking.extensions import check_view_limits_only, db, limiter, migrate
 
     structured_logs.init_app(app)
     log_privacy.install()
@@ -60,5 +60,6 @@ def create_app(config_object: object | str | None = None) -> Flask:
     cli.init_app(app)
     program.init_app(app)
     web.init_app(app)  # the pages, with the sign-in page at /
+    check_view_limits_only(app)  # once every view and its limits are known
 
     return app

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 from flask_smorest import abort
+from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
 from booking.models import Role, User
@@ -89,8 +90,12 @@ def _user_from_token() -> User | None:
 
 
 def current_account(user_id: int, version: int | None) -> User | None:
-    """The user behind a token or page session, if still active and not revoked since it was issued."""
-    user = db.session.get(User, user_id)
+    """The user behind a token or page session, if still active and not revoked since it was issued.
+
+    The account's patient record comes in the same query: nearly every patient request
+    reads it next (``visible_patient``), which then finds it in the session.
+    """
+    user = db.session.scalar(db.select(User).options(joinedload(User.patient)).where(User.id == user_id))
     if user is None or not user.is_active or user.token_version != version:
         return None
     return user

@@ -48,6 +48,25 @@ sign_in_address_limit = limiter.shared_limit(
 )
 
 
+def check_view_limits_only(app) -> None:
+    """Drop Flask-Limiter's check before every request when only views carry limits.
+
+    The limits here are declared on the views that take them (the sign-in endpoints), and
+    each of those views checks its own. The extension's ``before_request`` hook is there for
+    default, application, meta and blueprint limits; with none configured it resolves an
+    empty set of limits on every request of every endpoint. It stays as soon as one is.
+    Call after every blueprint is registered.
+    """
+    manager = limiter.limit_manager
+    if manager._default_limits or manager._application_limits or manager._blueprint_limits:
+        return
+    if limiter._meta_limits:
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
+
+
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as every error of this API is answered.
 

@@ -14,6 +14,7 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 MONTHS_AFTER_LAST_INFUSION = 48
 MONTHLY_TESTS = (
@@ -135,9 +136,19 @@ def monitoring_months(courses: Sequence[TreatmentCourse]) -> list[MonitoringMont
     window = monitoring_window(courses)
     if window is None:
         return []
-    first, last = window
+    return list(_window_months(*window))
+
+
+@lru_cache(maxsize=4096)
+def _window_months(first: date, last: date) -> tuple[MonitoringMonth, ...]:
+    """The months of one window, computed once per window and shared.
+
+    A patient's window changes only with a new course, and many patients share
+    one, so every schedule request would otherwise rebuild the same 50-odd
+    frozen entries. Cached as a tuple: callers get a fresh list of them.
+    """
     count = months_between(first, last) + 1
-    return [MonitoringMonth.at(first, index) for index in range(count)]
+    return tuple(MonitoringMonth.at(first, index) for index in range(count))
 
 
 def month_status(

@@ -26,6 +26,7 @@ everywhere).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 from collections import OrderedDict
@@ -166,15 +167,22 @@ def _fingerprints(region: Region, days: list[date], exclude_booking: int | None)
         region.time_zone,
         travel_for(current_app.config),
     )
+    # One pass over the bookings and one over the shifts, each row to its day, instead of a
+    # scan of every row for every day: the days are ordered and their spans do not overlap.
+    day_bookings: dict[date, list[tuple]] = {day: [] for day in days}
+    starts = [origins[day] for day in days]
+    for b in bookings:
+        i = bisect.bisect_right(starts, b.starts_at) - 1
+        if i >= 0 and b.starts_at < ends[days[i]] and b.id != exclude_booking:
+            day_bookings[days[i]].append(tuple(b))
+    weekday_shifts: dict[int, list] = {}
+    for t in techs:
+        weekday_shifts.setdefault(t.weekday, []).append(t)
     out = {}
     for day in days:
         state = (
-            [
-                tuple(b)
-                for b in bookings
-                if origins[day] <= b.starts_at < ends[day] and b.id != exclude_booking
-            ],
-            [tuple(t)[1:] for t in techs if t.weekday == day.weekday() and (t.id, day) not in away],
+            day_bookings[day],
+            [tuple(t)[1:] for t in weekday_shifts.get(day.weekday(), ()) if (t.id, day) not in away],
             plans.get(day),
             *shared,
         )

@@ -194,6 +194,13 @@ def test_sign_in_attempts_are_rate_limited(world, client, app):
     )
 
 
+def test_no_limit_is_checked_before_requests_while_only_views_carry_limits(app):
+    """The sign-in views check their own limits; no app-wide limiter hook runs before every request."""
+    from booking.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+
+
 def test_query_strings_are_not_logged(world, client, caplog):
     """Request logs keep the path and drop the query, where addresses are typed."""
     import logging

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from booking.services.capacity import _slot_start, center_slot_key
 from tests.conftest import future_day
 
 
@@ -110,3 +111,16 @@ def test_unknown_center_is_404(world, client):
         client, headers, kind="service_center", service_center_id=424242, **{"from": day, "to": day}
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "start", [datetime(2026, 12, 3, 9, 15, tzinfo=UTC), datetime(2027, 1, 1, 0, 0, tzinfo=UTC)]
+)
+def test_a_slot_key_reads_back_as_its_start(start):
+    """The time in a center's slot key is read back as the slot's UTC start."""
+    key = center_slot_key(7, start)
+    assert (
+        _slot_start(key[len("center:7:") :])
+        == start
+        == datetime.strptime(key[9:], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    )

@@ -13,7 +13,7 @@ from booking import schedule
 from booking.extensions import db
 from booking.models import Booking, Patient, TreatmentCourse
 from booking.services.monitoring import month_label, schedule_entries, today_for
-from booking.services.monitoring_lists import ListFilters, due_page, overdue_page
+from booking.services.monitoring_lists import ListFilters, _zones_by_current_month, due_page, overdue_page
 from booking.states import ALL_STATUSES, OPEN_STATUSES
 
 # Zones from UTC-11 to UTC+14, so that near a month's turn patients are in different months.
@@ -202,3 +202,12 @@ def test_the_api_pages_and_filters_the_overdue_list(app, world, client):
     assert sorted(row["patient_id"] for row in mine.json) == sorted(ids)
     bad = client.get("/api/v1/monitoring/due", query_string={"region_id": "x"}, headers=staff)
     assert bad.status_code == 422 and bad.content_type == "application/problem+json"
+
+
+def test_the_zones_are_read_only_within_a_day_of_a_months_turn(app, world):
+    """Mid-month it is the same month in every zone (no zone is read); near the turn the zones are grouped."""
+    world.patient()
+    with app.app_context():
+        assert _zones_by_current_month(datetime(2026, 3, 15, 12, tzinfo=UTC)) == {date(2026, 3, 1): None}
+        turn = _zones_by_current_month(datetime(2026, 4, 1, 3, tzinfo=UTC))
+        assert dict(turn) == {date(2026, 3, 1): ["America/New_York"]}

@@ -111,3 +111,21 @@ def test_admin_input_is_validated(world, client):
     body["hours"][0] = {"weekday": 7, "opens": "08:00:00", "closes": "12:00:00"}
     assert client.post("/api/v1/service-centers", json=body, headers=admin).status_code == 422
     assert client.patch("/api/v1/service-centers/1", json={"latitude": 1}, headers=admin).status_code == 422
+
+
+def test_nearest_listing_is_what_the_center_schema_dumps(world, client, centers, app):
+    """The nearest search's plain-built listing equals ServiceCenterSchema's dump of the same centers."""
+    admin = world.login("admin")
+    closure = {"start_date": "2026-12-24", "end_date": "2026-12-26", "reason": "holidays"}
+    client.post(f"/api/v1/service-centers/{centers['midtown']}/closures", json=closure, headers=admin)
+    client.patch(
+        f"/api/v1/service-centers/{centers['brooklyn']}",
+        json={"hours": [{"weekday": 5, "opens": "09:00:00", "closes": "12:30:00"}]},
+        headers=admin,
+    )
+    listed = client.get(
+        "/api/v1/service-centers", query_string={"near": "40.7484,-73.9857"}, headers=admin
+    ).json
+    one_by_one = [client.get(f"/api/v1/service-centers/{c['id']}", headers=admin).json for c in listed]
+    assert [{**c, "distance_km": None} for c in listed] == one_by_one
+    assert listed[0]["closures"][0]["reason"] == "holidays"

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from booking.api.common import documented_errors
 from booking.auth import STAFF, roles_allowed
 from booking.schedule import month_of
-from booking.schemas import DueArgsSchema, DuePatientSchema, MonitoringFilterArgsSchema
+from booking.schemas import DueArgsSchema, DuePatientSchema, MonitoringFilterArgsSchema, Rendered
 from booking.services.monitoring_lists import ListFilters, due_page, overdue_page
 
 blp = Blueprint(
@@ -20,9 +20,10 @@ blp = Blueprint(
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 
 
-def _page_of(page, pagination_parameters) -> list[dict]:
+def _page_of(page, pagination_parameters) -> Rendered:
+    """The page's rows, already in ``DuePatientSchema``'s shape, sent as they are."""
     pagination_parameters.item_count = page.total
-    return page.rows
+    return Rendered(page.rows)
 
 
 def _window(pagination_parameters) -> dict:

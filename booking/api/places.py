@@ -16,11 +16,12 @@ from booking.schemas import (
     ClosureSchema,
     RegionCreateSchema,
     RegionSchema,
+    Rendered,
     ServiceCenterCreateSchema,
     ServiceCenterSchema,
     ServiceCenterUpdateSchema,
 )
-from booking.services.places import locate, nearest_service_centers, resolve_address
+from booking.services.places import center_listings, locate, nearest_places, resolve_address
 
 blp = Blueprint("places", __name__, url_prefix="/api/v1", description="Service centers and regions.")
 
@@ -65,10 +66,10 @@ class ServiceCenters(MethodView):
         """
         if args.get("near"):
             point = locate(args["near"], field="near")
-            found = nearest_service_centers(
+            found = nearest_places(
                 point, radius_km=args.get("radius_km"), limit=args["limit"], network=args.get("network")
             )
-            return [_center_view(c, d) for c, d in found]
+            return Rendered(center_listings(found))
         query = db.select(ServiceCenter).where(ServiceCenter.active.is_(True))
         if args.get("network"):
             query = query.where(db.func.lower(ServiceCenter.network) == args["network"].lower())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
 
 from booking.errors import NotFound, Unprocessable
 from booking.extensions import db
@@ -75,7 +76,13 @@ def active_center(center_id: int | None) -> ServiceCenter:
             "service_center_id is required for a service_center visit.",
             errors={"service_center_id": ["Required for kind=service_center."]},
         )
-    center = db.session.get(ServiceCenter, center_id)
+    # The center with its opening hours in one query (and its closures in one more): the slot
+    # grid reads both next, each a lazy load otherwise.
+    center = db.session.get(
+        ServiceCenter,
+        center_id,
+        options=[joinedload(ServiceCenter.hours), selectinload(ServiceCenter.closures)],
+    )
     if center is None or not center.active:
         raise NotFound(f"Service center {center_id} not found.")
     return center
@@ -89,7 +96,8 @@ def center_grid(center: ServiceCenter, first: date, last: date) -> list[Slot]:
 
 def center_openings(center: ServiceCenter, first: date, last: date) -> list[Opening]:
     """Free future slots of a center with the places left in each."""
-    grid = [s for s in center_grid(center, first, last) if s.start > now_utc()]
+    now = now_utc()  # once: the comprehension asked the clock again for each of hundreds of slots
+    grid = [s for s in center_grid(center, first, last) if s.start > now]
     if not grid:
         return []
     counts = capacity.center_booked_counts(center.id, grid[0].start, grid[-1].start)
@@ -176,22 +184,33 @@ class _IsoTimes:
     change only on a half hour in every zone); the rest is integer formatting.
     ``datetime.isoformat`` on zone-aware values looks the offset up on every call,
     which made a month of 15-minute slots the slowest part of the booking page.
+
+    The offsets and day strings are kept for the process, not per request: every
+    request asks about the same few weeks ahead, and a 14-day answer would otherwise
+    look up several hundred half hours again. Both tables are facts of the calendar
+    (time zone data changes only with a new release, which means a restart); they
+    are emptied when they grow past ``_KEEP`` entries.
     """
 
     _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+    _KEEP = 200_000
+    _offsets: dict[tuple[str, int], tuple[int, str]] = {}
+    _days: dict[int, str] = {}
 
     def __init__(self, tz: str) -> None:
+        self._tz = tz
         self._zone = zone_for(tz)
-        self._offsets: dict[int, tuple[int, str]] = {}
-        self._days: dict[int, str] = {}
 
     def _offset(self, ts: int) -> tuple[int, str]:
-        key = ts // 1800
+        key = (self._tz, ts // 1800)
         cached = self._offsets.get(key)
         if cached is None:
             local = datetime.fromtimestamp(ts, self._zone)
             seconds = int(local.utcoffset().total_seconds())
-            cached = self._offsets[key] = (seconds, local.isoformat()[19:])
+            cached = (seconds, local.isoformat()[19:])
+            if len(self._offsets) >= self._KEEP:
+                self._offsets.clear()
+            self._offsets[key] = cached
         return cached
 
     def iso_ts(self, ts: int) -> str:
@@ -200,7 +219,10 @@ class _IsoTimes:
         days, rest = divmod(ts + offset, 86400)
         day = self._days.get(days)
         if day is None:
-            day = self._days[days] = date.fromordinal(self._EPOCH_ORDINAL + days).isoformat()
+            day = date.fromordinal(self._EPOCH_ORDINAL + days).isoformat()
+            if len(self._days) >= self._KEEP:
+                self._days.clear()
+            self._days[days] = day
         minute, second = divmod(rest, 60)
         if second:
             return f"{day}T{rest // 3600:02d}:{rest % 3600 // 60:02d}:{second:02d}{suffix}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from booking import schedule
@@ -11,7 +12,7 @@ from booking.extensions import db
 from booking.models import Booking, Patient
 from booking.program.outreach_models import SkinCheck
 from booking.services import monitoring_lists
-from booking.states import is_completed, is_open
+from booking.states import DONE_STATUSES, OPEN_STATUSES, is_completed, is_open
 
 
 def today_for(patient: Patient, now: datetime | None = None) -> date:
@@ -20,7 +21,9 @@ def today_for(patient: Patient, now: datetime | None = None) -> date:
     return now.astimezone(ZoneInfo(patient.time_zone)).date()
 
 
+@lru_cache(maxsize=8192)
 def month_label(month: date) -> str:
+    """'2026-12'. Cached: a schedule labels every month of its window on every request."""
     return month.strftime("%Y-%m")
 
 
@@ -28,7 +31,10 @@ def schedule_entries(
     patient: Patient, bookings: list[Booking], today: date, skin_checks: Sequence[date] = ()
 ) -> list[dict]:
     """One entry per monitoring month with its status, the booking that covers it and,
-    in a skin-check month, the date of the check done in that program year (if any)."""
+    in a skin-check month, the date of the check done in that program year (if any).
+
+    ``bookings`` may be ``Booking`` objects or rows with ``id``, ``status`` and
+    ``monitoring_month``; only open and completed ones count."""
     courses = [schedule.TreatmentCourse(c.first_infusion, c.last_infusion) for c in patient.courses]
     months = schedule.monitoring_months(courses)
     completed = set()
@@ -74,7 +80,14 @@ def skin_check_in_year(month: date, checks: Sequence[date]) -> date | None:
 
 def patient_schedule(patient: Patient) -> dict:
     today = today_for(patient)
-    bookings = db.session.scalars(db.select(Booking).where(Booking.patient_id == patient.id)).all()
+    # Cancelled and no-show bookings never count for a month (schedule_entries skips them), and a
+    # patient's history holds a year or more of them: read the open and completed ones only,
+    # and only the three columns the schedule uses.
+    bookings = db.session.execute(
+        db.select(Booking.id, Booking.status, Booking.monitoring_month).where(
+            Booking.patient_id == patient.id, Booking.status.in_(OPEN_STATUSES + DONE_STATUSES)
+        )
+    ).all()
     checks = db.session.scalars(db.select(SkinCheck.done_on).where(SkinCheck.patient_id == patient.id)).all()
     entries = schedule_entries(patient, list(bookings), today, checks)
     return {

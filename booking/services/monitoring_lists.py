@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select, true
 
 from booking import schedule
 from booking.extensions import db
@@ -49,12 +49,30 @@ class Page:
     offset: int = 0
 
 
-def _zones_by_current_month(now: datetime) -> dict[date, list[str]]:
-    """Group the patients' time zones by the month it is there at ``now``."""
-    groups: dict[date, list[str]] = defaultdict(list)
+def _zones_by_current_month(now: datetime) -> dict[date, list[str] | None]:
+    """Group the patients' time zones by the month it is there at ``now``.
+
+    Every zone's clock is within a day of UTC, so unless ``now`` is within a day of a
+    month's end, it is the same month everywhere: one group, ``None`` for "every zone",
+    without reading the zones (a scan of all patients) or listing them in the conditions.
+    """
+    utc_day = now.astimezone(UTC).date()
+    month = schedule.month_of(utc_day)
+    if (
+        schedule.month_of(utc_day - timedelta(days=1))
+        == month
+        == schedule.month_of(utc_day + timedelta(days=1))
+    ):
+        return {month: None}
+    groups: dict[date, list[str] | None] = defaultdict(list)
     for zone in db.session.scalars(select(Patient.time_zone).distinct()):
         groups[schedule.month_of(now.astimezone(ZoneInfo(zone)).date())].append(zone)
     return groups
+
+
+def _in_zones(zones: list[str] | None):
+    """The patient lives in one of ``zones`` (``None``: any zone)."""
+    return true() if zones is None else Patient.time_zone.in_(zones)
 
 
 # Each patient's monitoring window from their courses: one grouped pass, joined to the patients.
@@ -92,20 +110,20 @@ def _filters(filters: ListFilters) -> list:
     return conditions
 
 
-def _due_condition(month: date, groups: dict[date, list[str]]):
+def _due_condition(month: date, groups: dict[date, list[str] | None]):
     """``month`` is in the window, has no open or completed visit, and is upcoming or overdue."""
     unbooked = ~_booked(Booking.monitoring_month == month, Booking.status.in_(ACTIVE_STATUSES))
     by_zone = []
     for current, zones in groups.items():
         if month >= current:
-            by_zone.append(Patient.time_zone.in_(zones))  # upcoming: the month has not passed there
+            by_zone.append(_in_zones(zones))  # upcoming: the month has not passed there
         else:  # past: overdue unless a later month was completed (then it is only "missed")
             later_done = _booked(Booking.monitoring_month > month, Booking.status.in_(DONE_STATUSES))
-            by_zone.append(and_(Patient.time_zone.in_(zones), ~later_done))
+            by_zone.append(and_(_in_zones(zones), ~later_done))
     return and_(*_in_window(month), unbooked, or_(*by_zone) if by_zone else false())
 
 
-def _overdue_condition(groups: dict[date, list[str]]):
+def _overdue_condition(groups: dict[date, list[str] | None]):
     """Last month (in the patient's zone) is overdue and the window reaches it.
 
     Overdue months run from the month after the last completed one to last
@@ -117,7 +135,7 @@ def _overdue_condition(groups: dict[date, list[str]]):
     for current, zones in groups.items():
         last_month = schedule.add_months(current, -1)
         done_since = _booked(Booking.monitoring_month >= last_month, Booking.status.in_(DONE_STATUSES))
-        by_zone.append(and_(Patient.time_zone.in_(zones), *_in_window(last_month), ~done_since))
+        by_zone.append(and_(_in_zones(zones), *_in_window(last_month), ~done_since))
     return or_(*by_zone) if by_zone else false()
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booking.db_types import utcnow
 from booking.errors import Conflict, DomainError, Unprocessable
 from booking.extensions import db
-from booking.models import Booking, Patient, Region, Role
+from booking.models import Booking, Patient, Region, Role, User
 from booking.services.availability import today_in
 from booking.web.access import login_required, web_user
 from config import setting
@@ -83,11 +84,25 @@ def _board_context(region: Region, day: date) -> dict:
     planned = set(booking_ids)
     waiting = [b for b in day_bookings(region, day, day_origin(region, day)) if b.id not in planned]
     bookings.update({b.id: b for b in waiting})
-    # The board names each visit's patient: one query puts them all in the session's identity map,
-    # where each booking's lazy ``patient`` finds its own (instead of a query per stop).
-    db.session.scalars(
-        db.select(Patient).where(Patient.id.in_({b.patient_id for b in bookings.values()}))
-    ).all()
+    # The board names each visit's patient and each technician: one query for the patients and one
+    # for the technicians' accounts, set on the bookings and technicians (instead of a lazy load per
+    # stop and per technician; the session's identity map holds objects weakly, so loading them
+    # without keeping them did not spare those queries).
+    patients = {
+        p.id: p
+        for p in db.session.scalars(
+            db.select(Patient).where(Patient.id.in_({b.patient_id for b in bookings.values()}))
+        )
+    }
+    for b in bookings.values():
+        set_committed_value(b, "patient", patients[b.patient_id])
+    technicians = on_shift + [t for t, _ in away]
+    accounts = {
+        u.id: u
+        for u in db.session.scalars(db.select(User).where(User.id.in_({t.user_id for t in technicians})))
+    }
+    for t in technicians:
+        set_committed_value(t, "user", accounts[t.user_id])
     audit = []
     if plan:
         audit = db.session.scalars(
