@@ -13,17 +13,21 @@ import os
 # Where to listen: BIND wins (e.g. "unix:/run/labvisit.sock"), else PORT on every interface.
 bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
-# Workers from the machine (gunicorn's rule of thumb: two per core, plus one); WEB_CONCURRENCY
-# overrides. The worker class and threads are chosen from load measurements: set them with
-# GUNICORN_WORKER_CLASS ("sync", "gthread") and GUNICORN_THREADS.
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Worker processes and threads, chosen from the load benchmark (benchmarks/load, 2026-12-03,
+# 2 cores, 50 users without think time): one gthread worker per core with 4 threads gave the
+# best p95 (reads 346-384 ms at 190 req/s); 3 workers 390-477 ms, 4 workers 588-690 ms at the
+# same throughput. WEB_CONCURRENCY, GUNICORN_WORKER_CLASS and GUNICORN_THREADS override.
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-# A worker recycled now and then returns the memory a long-lived process accumulates.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# A worker recycled now and then returns the memory a long-lived process accumulates. Rarely:
+# a new worker takes about 4 s of CPU to import the app, and while it starts the connections
+# queued for it wait. Every 2,000 requests cost a third of the throughput at 50 users (123
+# against 190 req/s) and p99 tails of 5 s.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "5000"))
 
 # Request limits, before the app sees anything: the longest real request line is a search
 # with an address (well under 1 KiB); a bearer token is under 1 KiB. Bodies are limited by
