@@ -14,12 +14,15 @@ import os
 bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # Worker processes and threads, chosen from the load benchmark (benchmarks/load, 2026-12-03,
-# 2 cores, 50 users without think time): one gthread worker per core with 4 threads gave the
-# best p95 (reads 346-384 ms at 190 req/s); 3 workers 390-477 ms, 4 workers 588-690 ms at the
-# same throughput. WEB_CONCURRENCY, GUNICORN_WORKER_CLASS and GUNICORN_THREADS override.
+# 2 cores, 50 users without think time, client on the same cores): one gthread worker per core
+# with one thread served 254-287 req/s with p95 250-279 ms; 2 threads 232-257 req/s (p95
+# 285-390 ms), 4 threads 190-199 (346-494 ms); 3 or 4 workers of one thread 201-231 req/s.
+# Requests are short and CPU-bound (solves run in the job queue, not in requests), so more
+# threads only contend for the interpreter lock. gthread keeps idle keep-alive connections
+# off the thread. WEB_CONCURRENCY, GUNICORN_WORKER_CLASS and GUNICORN_THREADS override.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # A worker recycled now and then returns the memory a long-lived process accumulates. Rarely:

@@ -195,7 +195,7 @@ def main() -> None:
     )
     parser.add_argument("--database-url", default=settings.DATABASE_URL)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker (1, as shipped)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--users", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--duration", type=float, default=30)

@@ -43,7 +43,7 @@ def server_env(database_url: str) -> dict[str, str]:
 class Server:
     """A gunicorn process serving ``wsgi:app`` on 127.0.0.1:``port``; a context manager."""
 
-    def __init__(self, database_url: str, workers: int, port: int, threads: int = 4, code_dir: Path = REPO):
+    def __init__(self, database_url: str, workers: int, port: int, threads: int = 1, code_dir: Path = REPO):
         self.url = f"http://127.0.0.1:{port}"
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.command = [
