@@ -53,7 +53,10 @@ class SearchStrategy:
     first-solution insertion and local-search moves to that many nearest
     nodes (fast on large days, harmful inside the ILS). ``light_operators``
     drops the heavy large-neighbourhood operators from the descent.
-    ``first_plan_only`` stops at the first plan. ``initial_temperature`` and
+    ``first_plan_only`` stops at the first plan. ``from_first_plan`` (when
+    the caller gives no warm start) skips OR-Tools' own first plan and
+    improves the engine's construction (:mod:`dispatch.engine.construction`)
+    by guided local search instead. ``initial_temperature`` and
     ``final_temperature`` (cost units, seconds of drive) apply when
     ``automatic_temperatures`` is off; ``improve_perturbed`` runs the descent
     after each ruin and recreate (without it, about ten times more
@@ -74,6 +77,7 @@ class SearchStrategy:
     neighbors: int = 0
     light_operators: bool = True
     first_plan_only: bool = False
+    from_first_plan: bool = False
 
     def __post_init__(self) -> None:
         if self.first_solution not in FirstSolution.Value.keys():
@@ -100,6 +104,25 @@ def starting_strategy(problem, **changes) -> SearchStrategy:
     shared_start = len({t.start_location for t in problem.technicians}) <= 1
     first = "PARALLEL_CHEAPEST_INSERTION" if shared_start else "LOCAL_CHEAPEST_INSERTION"
     return replace(SearchStrategy(first_solution=first), **changes)
+
+
+# Below this limit one search improves the construction's plan rather than
+# building its own: OR-Tools' first descent from its own first plan takes
+# about 3.5 s on 300 visits, so a short search ends inside it.
+SHORT_SEARCH_SECONDS = 6.0
+
+
+def single_search(problem, time_limit: float) -> SearchStrategy:
+    """The one search to run in ``time_limit`` seconds (one worker).
+
+    Guided local search from the construction's plan reaches a good plan
+    sooner; the iterated local search from OR-Tools' own first plan gets
+    further given time. On generated metro days (300 visits, four cities,
+    one process, mean ratio to PyVRP at the same limit) at 1 / 3 / 5 / 10 s:
+    1.153 / 1.041 / 1.054 / 1.063 from the construction against
+    1.225 / 1.063 / 1.059 / 1.042 for the iterated local search.
+    """
+    return starting_strategy(problem, from_first_plan=time_limit < SHORT_SEARCH_SECONDS)
 
 
 def quick_part(problem) -> SearchStrategy:
@@ -185,7 +208,12 @@ def _ruin_and_recreate(params, strategy: SearchStrategy) -> None:
 
 
 def run_search(
-    model: RoutingModel, clock: Clock, seed: int, warm: dict[str, list[str]], strategy: SearchStrategy
+    model: RoutingModel,
+    clock: Clock,
+    seed: int,
+    warm: dict[str, list[str]],
+    strategy: SearchStrategy,
+    warm_label: str = "warm start",
 ) -> SearchOutcome:
     routing = model.routing
     first: list[float] = []
@@ -204,7 +232,7 @@ def run_search(
     routing.CloseModelWithParameters(params)
     initial = _warm_start(model, warm)
     phases = [
-        "warm start" if initial is not None else strategy.first_solution,
+        warm_label if initial is not None else strategy.first_solution,
         "ITERATED_LOCAL_SEARCH" if strategy.iterated_local_search else strategy.metaheuristic,
     ]
     if budget <= 0:

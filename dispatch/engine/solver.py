@@ -30,16 +30,24 @@ from dispatch.engine.result import (
 )
 from dispatch.engine.routing import RoutingModel
 from dispatch.engine.screening import screen
-from dispatch.engine.search import Clock, SearchOutcome, SearchStrategy, run_search, starting_strategy
+from dispatch.engine.search import (
+    SHORT_SEARCH_SECONDS,
+    Clock,
+    SearchOutcome,
+    SearchStrategy,
+    run_search,
+    single_search,
+    starting_strategy,
+)
 from dispatch.engine.timing import fits, timed_route
 from dispatch.engine.validation import ensure_valid
 
 LARGE_DAY = 300
 # Shorter solves stay in one process: starting workers costs a fraction of a second.
-PORTFOLIO_SECONDS = 1.0
+PORTFOLIO_SECONDS = 2.5
 
 
-def side_by_side(problem: DispatchProblem) -> tuple[SearchStrategy, ...]:
+def side_by_side(problem: DispatchProblem, time_limit: float) -> tuple[SearchStrategy, ...]:
     """The searches run side by side, in the order cores are given to them.
 
     They differ in how they start or ruin: OR-Tools' ILS draws its ruins from
@@ -51,11 +59,21 @@ def side_by_side(problem: DispatchProblem) -> tuple[SearchStrategy, ...]:
     generated days (300 visits, four cities, one process, 10 s, mean ratio to
     PyVRP: savings 1.067, parallel insertion 1.089, against 1.035-1.05), so
     the second search keeps local cheapest insertion and ruins longer strings
-    (1.042).
+    (1.042 alone; best of the two 1.036).
+
+    Below ``SHORT_SEARCH_SECONDS`` the search in this process improves the
+    construction's plan (:func:`single_search`): it has the plan at once,
+    while a worker process must start and build its own first, and within
+    1 s a side-by-side search from OR-Tools' own first plan gave nothing
+    better than the construction. Guided local search from the construction
+    stalls given more time (the same plan at 8, 10 and 30 s on New York 300),
+    so it is not a side-by-side search for longer limits.
     """
     first = starting_strategy(problem)
     longer_ruins = replace(first, ruin_sequence=20)
     savings = replace(first, first_solution="SAVINGS")
+    if time_limit < SHORT_SEARCH_SECONDS:
+        return single_search(problem, time_limit), first, savings, longer_ruins
     if first.first_solution == "PARALLEL_CHEAPEST_INSERTION":
         return first, savings, replace(first, first_solution="LOCAL_CHEAPEST_INSERTION"), longer_ruins
     return first, longer_ruins, savings, replace(first, first_solution="PARALLEL_CHEAPEST_INSERTION")
@@ -120,9 +138,10 @@ def solve(
     if strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
         plan = _solve_by_parts(problem, screening, clock, seed, workers, first)
     elif strategy is None and workers > 1 and time_limit >= PORTFOLIO_SECONDS:
-        plan = _solve_side_by_side(problem, screening, clock, seed, warm, workers)
+        plan = _solve_side_by_side(problem, screening, clock, seed, warm, workers, first)
     else:
-        plan = _search(problem, screening, clock, seed, warm, strategy or starting_strategy(problem))
+        strategy = strategy or single_search(problem, time_limit)
+        plan = _search(problem, screening, clock, seed, warm, strategy, first)
     return ensure_valid(problem, _no_worse_than_insertion(problem, screening, plan, first, first_time, clock))
 
 
@@ -146,10 +165,17 @@ def _fitting(problem: DispatchProblem, screening, warm: dict[str, list[str]]) ->
     return routes
 
 
-def _search(problem: DispatchProblem, screening, clock: Clock, seed: int, warm, strategy) -> Plan:
-    """One OR-Tools search in this process."""
+def _search(
+    problem: DispatchProblem, screening, clock: Clock, seed: int, warm, strategy, first: Insertion
+) -> Plan:
+    """One OR-Tools search in this process, from the caller's warm start, or
+    from the construction's plan ``first`` when ``strategy`` says so."""
     model = RoutingModel(problem, screening)
-    outcome = run_search(model, clock, seed, warm, strategy)
+    if not warm and strategy.from_first_plan:
+        start = {tech_id: ids for tech_id, ids in first.routes.items() if ids}
+        outcome = run_search(model, clock, seed, start, strategy, warm_label="the construction's plan")
+    else:
+        outcome = run_search(model, clock, seed, warm, strategy)
     return read_plan(model, outcome, screening.unassigned, clock)
 
 
@@ -223,12 +249,12 @@ def _with_routes(
 
 
 def _solve_side_by_side(
-    problem: DispatchProblem, screening, clock: Clock, seed: int, warm, workers: int
+    problem: DispatchProblem, screening, clock: Clock, seed: int, warm, workers: int, first: Insertion
 ) -> Plan:
     """Independent searches in ``workers`` processes, each started its own
     way (:func:`side_by_side`); the best plan wins."""
     deadline = clock.started + clock.limit
-    strategies = side_by_side(problem)
+    strategies = side_by_side(problem, clock.limit)
     plans = []
     with process_pool(workers - 1) as executor:
         others = [
@@ -237,7 +263,7 @@ def _solve_side_by_side(
             )
             for k in range(1, workers)
         ]
-        plans.append(_search(problem, screening, clock, seed, warm, strategies[0]))
+        plans.append(_search(problem, screening, clock, seed, warm, strategies[0], first))
         for future in others:
             try:
                 plan = future.result()

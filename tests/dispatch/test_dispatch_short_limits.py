@@ -152,3 +152,27 @@ def _with_b(day) -> Plan:
         "ROUTING_SUCCESS",
         SolveStats(wall_time=0.0),
     )
+
+
+@pytest.mark.parametrize("workers, limit", [(1, 1.5), (2, 3.0)])
+def test_a_short_limit_improves_on_the_construction_plan(workers, limit):
+    """Below ``SHORT_SEARCH_SECONDS`` the search in this process starts from the
+    construction's plan (OR-Tools' own first descent takes longer than that), so
+    a short limit ends with a plan cheaper than the construction's; with two
+    workers another search from OR-Tools' own first plan runs beside it."""
+    day = metro_day(200, 30, seed=2)
+    first = construct(day, screen(day).allowed, {})
+    assert not first.unplaced and not first.not_tried
+    constructed = sum(
+        timed_route(day, tech_id, ids).travel_time for tech_id, ids in first.routes.items() if ids
+    )
+    started = time.monotonic()
+    plan = solve(day, limit, workers=workers)
+    assert time.monotonic() - started <= limit + 1.0
+    assert validate(day, plan) == []
+    assert not plan.unassigned
+    assert plan.total_travel_time < constructed
+    if workers == 1:
+        assert plan.stats.phases[:3] == ("construction", "the construction's plan", "GUIDED_LOCAL_SEARCH")
+    else:
+        assert "best of 2 searches side by side" in plan.stats.phases

@@ -2,7 +2,10 @@
 
 Each constraint test is built so that ignoring the constraint gives a cheaper
 plan than honouring it: the solver would pick that plan, and either the
-assertion or solve()'s own validation would fail.
+assertion or solve()'s own validation would fail. Every test runs twice: with
+the search a short limit gets (guided local search from the construction's
+plan) and with the one a longer limit gets (iterated local search from
+OR-Tools' own first plan).
 """
 
 import random
@@ -21,6 +24,7 @@ from dispatch.engine import (
     TravelMatrix,
     UnassignedReason,
     Visit,
+    search,
     solve,
     validate,
 )
@@ -30,6 +34,14 @@ from dispatch.engine.screening import screen
 from dispatch.engine.solver import _rank
 
 LIMIT = 1.0
+
+
+@pytest.fixture(autouse=True, params=["from the construction", "from its own first plan"])
+def search_start(request, monkeypatch):
+    """Which single search ``solve`` runs at ``LIMIT``."""
+    if request.param == "from its own first plan":
+        monkeypatch.setattr(search, "SHORT_SEARCH_SECONDS", 0.0)
+    return request.param
 
 
 def reasons(plan):
