@@ -31,10 +31,10 @@ from dispatch.engine.result import (
 from dispatch.engine.routing import RoutingModel
 from dispatch.engine.screening import screen
 from dispatch.engine.search import (
-    SHORT_SEARCH_SECONDS,
     Clock,
     SearchOutcome,
     SearchStrategy,
+    is_short,
     run_search,
     single_search,
     starting_strategy,
@@ -61,7 +61,7 @@ def side_by_side(problem: DispatchProblem, time_limit: float) -> tuple[SearchStr
     the second search keeps local cheapest insertion and ruins longer strings
     (1.042 alone; best of the two 1.036).
 
-    Below ``SHORT_SEARCH_SECONDS`` the search in this process improves the
+    When the limit is short for the day (:func:`is_short`) the search in this process improves the
     construction's plan (:func:`single_search`): it has the plan at once,
     while a worker process must start and build its own first, and within
     1 s a side-by-side search from OR-Tools' own first plan gave nothing
@@ -72,7 +72,7 @@ def side_by_side(problem: DispatchProblem, time_limit: float) -> tuple[SearchStr
     first = starting_strategy(problem)
     longer_ruins = replace(first, ruin_sequence=20)
     savings = replace(first, first_solution="SAVINGS")
-    if time_limit < SHORT_SEARCH_SECONDS:
+    if is_short(problem, time_limit):
         return single_search(problem, time_limit), first, savings, longer_ruins
     if first.first_solution == "PARALLEL_CHEAPEST_INSERTION":
         return first, savings, replace(first, first_solution="LOCAL_CHEAPEST_INSERTION"), longer_ruins

@@ -39,8 +39,8 @@ LIMIT = 1.0
 @pytest.fixture(autouse=True, params=["from the construction", "from its own first plan"])
 def search_start(request, monkeypatch):
     """Which single search ``solve`` runs at ``LIMIT``."""
-    if request.param == "from its own first plan":
-        monkeypatch.setattr(search, "SHORT_SEARCH_SECONDS", 0.0)
+    short = 1e9 if request.param == "from the construction" else 0.0
+    monkeypatch.setattr(search, "SHORT_SEARCH_SECONDS", short)
     return request.param
 
 
