@@ -43,7 +43,8 @@ from dispatch.engine.timing import fits, timed_route
 from dispatch.engine.validation import ensure_valid
 
 LARGE_DAY = 300
-# Shorter solves stay in one process: starting workers costs a fraction of a second.
+# Shorter solves stay in one process: starting a worker costs a fraction of a
+# second, more than its search gave below this (300 visits at 1-2 s).
 PORTFOLIO_SECONDS = 2.5
 
 
@@ -61,13 +62,13 @@ def side_by_side(problem: DispatchProblem, time_limit: float) -> tuple[SearchStr
     the second search keeps local cheapest insertion and ruins longer strings
     (1.042 alone; best of the two 1.036).
 
-    When the limit is short for the day (:func:`is_short`) the search in this process improves the
-    construction's plan (:func:`single_search`): it has the plan at once,
-    while a worker process must start and build its own first, and within
-    1 s a side-by-side search from OR-Tools' own first plan gave nothing
-    better than the construction. Guided local search from the construction
-    stalls given more time (the same plan at 8, 10 and 30 s on New York 300),
-    so it is not a side-by-side search for longer limits.
+    When the limit is short for the day (:func:`is_short`), the search in
+    this process improves the construction's plan (:func:`single_search`):
+    it has that plan at once, while a worker process must start and build
+    its own first; within 1 s a side-by-side search from OR-Tools' own first
+    plan gave nothing better than the construction. Guided local search from
+    the construction stalls given more time (the same plan at 8, 10 and 30 s
+    on New York 300), so it is not one of the searches at longer limits.
     """
     first = starting_strategy(problem)
     longer_ruins = replace(first, ruin_sequence=20)
