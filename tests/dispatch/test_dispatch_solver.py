@@ -33,7 +33,7 @@ from dispatch.engine.routing import RoutingModel
 from dispatch.engine.screening import screen
 from dispatch.engine.solver import _rank
 
-LIMIT = 1.0
+LIMIT = 0.5
 
 
 @pytest.fixture(autouse=True, params=["from the construction", "from its own first plan"])
