@@ -74,7 +74,7 @@ def side_by_side(problem: DispatchProblem, time_limit: float) -> tuple[SearchStr
     longer_ruins = replace(first, ruin_sequence=20)
     savings = replace(first, first_solution="SAVINGS")
     if is_short(problem, time_limit):
-        return single_search(problem, time_limit), first, savings, longer_ruins
+        return replace(first, from_first_plan=True), first, savings, longer_ruins
     if first.first_solution == "PARALLEL_CHEAPEST_INSERTION":
         return first, savings, replace(first, first_solution="LOCAL_CHEAPEST_INSERTION"), longer_ruins
     return first, longer_ruins, savings, replace(first, first_solution="PARALLEL_CHEAPEST_INSERTION")
