@@ -11,7 +11,9 @@ db-upgrade demo run: export LABVISIT_CONFIG ?= config.DevelopmentConfig
 
 .PHONY: install browser run test bench load lint db-upgrade demo
 
+# The dispatch search's compiled kernels (Numba) are built once here, not inside a plan's time limit.
 install: $(STAMP)
+	@$(BIN)/python -c 'from dispatch.engine import sisr; sisr.main()'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

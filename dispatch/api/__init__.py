@@ -15,6 +15,7 @@ from dispatch import (
 )
 from dispatch.api import field_data, jobs, plans, routes  # noqa: F401  (their views attach to the blueprints)
 from dispatch.api.blueprints import blp, lab_blp, tech_blp
+from dispatch.engine import sisr
 
 
 def init_app(app: Flask) -> None:
@@ -24,3 +25,6 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     # Templates only (the route sheet); a plain blueprint adds dispatch/templates to the search path.
     app.register_blueprint(FlaskBlueprint("dispatch_templates", "dispatch", template_folder="templates"))
+    # Plans are solved in this process (or its workers): load the search kernels now, not in
+    # the first plan's time limit.
+    sisr.load_in_background()

@@ -111,5 +111,5 @@ def part_executor(workers: int) -> Executor:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["dispatch.engine.solver"])
+    context.set_forkserver_preload(["dispatch.engine.solver", "dispatch.engine.preload"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import replace
 
+from dispatch.engine import sisr
 from dispatch.engine.construction import Insertion, construct, insert
 from dispatch.engine.decomposition import PartsOutcome, route_cost, solve_by_parts
 from dispatch.engine.parts import available_cores, process_pool, solve_part
@@ -136,7 +138,14 @@ def solve(
             }
         )
     workers = available_cores() if workers is None else max(1, workers)
-    if strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
+    plan = None
+    if strategy is None and sisr.supports(problem) and sisr.ready():
+        plan = _solve_by_sisr(problem, screening, clock, seed, workers, first)
+    if plan is not None and warm:
+        plan = replace(plan, stats=replace(plan.stats, phases=("warm start", *plan.stats.phases)))
+    if plan is not None:
+        pass
+    elif strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
         plan = _solve_by_parts(problem, screening, clock, seed, workers, first)
     elif strategy is None and workers > 1 and time_limit >= PORTFOLIO_SECONDS:
         plan = _solve_side_by_side(problem, screening, clock, seed, warm, workers, first)
@@ -275,6 +284,65 @@ def _solve_side_by_side(
     best = min(plans, key=lambda plan: _rank(problem, plan))
     phases = best.stats.phases + (f"best of {len(plans)} searches side by side",)
     return replace(best, stats=replace(best.stats, wall_time=clock.elapsed(), phases=phases))
+
+
+def _solve_by_sisr(
+    problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int, first: Insertion
+) -> Plan | None:
+    """Ruin and recreate (:mod:`dispatch.engine.sisr`) from the construction's
+    plan, in ``workers`` processes with different seeds given at least
+    ``PORTFOLIO_SECONDS``; the best plan wins. ``None`` when the
+    construction's plan is outside what SISR models (OR-Tools searches then)."""
+    deadline = clock.started + clock.limit - _reserve(problem)
+    start = {tech_id: ids for tech_id, ids in first.routes.items() if ids}
+    found = []
+    others = workers - 1 if clock.limit >= PORTFOLIO_SECONDS else 0
+    with process_pool(others) if others else nullcontext() as executor:
+        futures = [
+            executor.submit(sisr.improve, problem, screening.allowed, start, deadline, seed + k)
+            for k in range(1, others + 1)
+        ]
+        found.append(sisr.improve(problem, screening.allowed, start, deadline, seed))
+        for future in futures:
+            try:
+                found.append(future.result())
+            except BrokenProcessPool:
+                pass
+    plans = [
+        _sisr_plan(problem, screening, routes, figures, clock) for routes, figures in filter(None, found)
+    ]
+    if not plans:
+        return None
+    best = min(plans, key=lambda plan: _rank(problem, plan))
+    if len(plans) > 1:
+        phases = best.stats.phases + (f"best of {len(plans)} searches side by side",)
+        best = replace(best, stats=replace(best.stats, phases=phases))
+    return best
+
+
+def _reserve(problem: DispatchProblem) -> float:
+    """Time kept back for timing, validating and returning the plan."""
+    return 0.05 + 0.0003 * len(problem.visits)
+
+
+def _sisr_plan(
+    problem: DispatchProblem, screening, routes: dict[str, list[str]], figures: dict, clock
+) -> Plan:
+    timed = [timed_route(problem, t.id, routes[t.id]) for t in problem.technicians if routes.get(t.id)]
+    served = {v for ids in routes.values() for v in ids}
+    by_id = {u.visit_id: u for u in screening.unassigned}
+    by_id.update({v: _not_placed(v) for v in screening.allowed if v not in served})
+    phase = (
+        f"SISR: {figures['iterations']:,} ruins, {figures['accepted']:,} accepted, "
+        f"cost {figures['start_cost']:,} to {figures['cost']:,}"
+    )
+    return Plan(
+        routes=tuple(timed),
+        unassigned=tuple(by_id[v.id] for v in problem.visits if v.id in by_id),
+        objective=_objective(problem, timed),
+        status="SISR_SUCCESS",
+        stats=SolveStats(wall_time=clock.elapsed(), phases=(phase,)),
+    )
 
 
 def _rank(problem: DispatchProblem, plan: Plan) -> tuple:

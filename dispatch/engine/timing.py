@@ -137,7 +137,9 @@ def timetable(
             start = tech.shift.start
             if visits:
                 first_travel = matrix.duration(tech.start_location, visits[0].location)
-                start = max(start, visits[0].time_windows[0].start - first_travel)
+                first_start = service_start(visits[0], start + first_travel)
+                if first_start is not None:
+                    start = max(start, first_start - first_travel)
         feasible = start >= tech.shift.start
     clock, stops = start, []
     for visit in visits:

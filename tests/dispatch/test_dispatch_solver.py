@@ -2,10 +2,12 @@
 
 Each constraint test is built so that ignoring the constraint gives a cheaper
 plan than honouring it: the solver would pick that plan, and either the
-assertion or solve()'s own validation would fail. Every test runs twice: with
-the search a short limit gets (guided local search from the construction's
-plan) and with the one a longer limit gets (iterated local search from
-OR-Tools' own first plan).
+assertion or solve()'s own validation would fail. Every test runs three
+times: with ruin and recreate (:mod:`dispatch.engine.sisr`, the search of
+days without breaks or a balance term), and with each OR-Tools search (the
+one a short limit gets, guided local search from the construction's plan,
+and the one a longer limit gets, iterated local search from OR-Tools' own
+first plan), which days with breaks or a balance term run.
 """
 
 import random
@@ -25,6 +27,7 @@ from dispatch.engine import (
     UnassignedReason,
     Visit,
     search,
+    sisr,
     solve,
     validate,
 )
@@ -36,10 +39,14 @@ from dispatch.engine.solver import _rank
 LIMIT = 0.5
 
 
-@pytest.fixture(autouse=True, params=["from the construction", "from its own first plan"])
+@pytest.fixture(
+    autouse=True, params=["SISR", "OR-Tools from the construction", "OR-Tools from its own first plan"]
+)
 def search_start(request, monkeypatch):
     """Which single search ``solve`` runs at ``LIMIT``."""
-    short = 1e9 if request.param == "from the construction" else 0.0
+    if request.param != "SISR":
+        monkeypatch.setattr(sisr, "supports", lambda problem: False)
+    short = 1e9 if request.param == "OR-Tools from the construction" else 0.0
     monkeypatch.setattr(search, "SHORT_SEARCH_SECONDS", short)
     return request.param
 
@@ -58,7 +65,7 @@ def test_known_optimum_on_a_line(line_problem):
     assert plan.unassigned == ()
     # The search finds it; on a starved machine (a 1 s limit, both cores busy)
     # the construction may already have it and be kept.
-    assert plan.status in ("ROUTING_SUCCESS", "CONSTRUCTION")
+    assert plan.status in ("SISR_SUCCESS", "ROUTING_SUCCESS", "CONSTRUCTION")
 
 
 def test_known_optimum_with_two_technicians():

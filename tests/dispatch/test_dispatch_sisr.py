@@ -1,0 +1,180 @@
+"""Ruin and recreate (:mod:`dispatch.engine.sisr`): the search of days
+without breaks or a balance term.
+
+Its compiled timing must be the engine's one timing rule, every plan it
+returns must pass the validator with every rule in play (pins, skills,
+capacity, maximum visits, several windows, several labs, end locations),
+it must never give up a visit of a higher priority, and through ``solve``
+it must beat the construction's plan within the limit.
+"""
+
+import random
+import time
+
+import numpy as np
+import pytest
+from dispatch_worlds import metro_day, problem, technician, visit
+
+from dispatch.engine import (
+    Break,
+    DispatchProblem,
+    Lab,
+    Technician,
+    TimeWindow,
+    TravelMatrix,
+    Visit,
+    sisr,
+    solve,
+    validate,
+)
+from dispatch.engine.construction import construct
+from dispatch.engine.screening import screen
+from dispatch.engine.timing import fits, timed_plan
+
+
+def mixed_day(seed: int, visits: int = 60, technicians: int = 6) -> DispatchProblem:
+    """Every rule the search models at once, drawn at random."""
+    rng = random.Random(seed)
+    points = [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(visits + technicians + 2)]
+    matrix = TravelMatrix(
+        [[int(((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 * 10) for bx, by in points] for ax, ay in points]
+    )
+    day = []
+    for i in range(visits):
+        start = rng.randint(0, 6000)
+        windows = [TimeWindow(start, start + rng.randint(300, 1500))]
+        if rng.random() < 0.3:
+            later = windows[0].end + rng.randint(200, 2000)
+            windows.append(TimeWindow(later, later + rng.randint(300, 1500)))
+        day.append(
+            Visit(
+                f"v{i}",
+                i,
+                tuple(windows),
+                rng.randint(50, 150),
+                required_skills={"x"} if rng.random() < 0.15 else frozenset(),
+                priority=2 if rng.random() < 0.2 else 1,
+                pinned_technician=f"t{rng.randrange(technicians)}" if rng.random() < 0.1 else None,
+                demand=rng.randint(0, 4),
+            )
+        )
+    crew = [
+        Technician(
+            f"t{k}",
+            visits + k,
+            TimeWindow(rng.randint(0, 500), rng.randint(7000, 9000)),
+            end_location=visits + k if k % 2 else None,
+            skills={"x"} if k % 3 == 0 else frozenset(),
+            max_visits=rng.randint(6, 12),
+            capacity=rng.randint(15, 30),
+        )
+        for k in range(technicians)
+    ]
+    labs = (Lab("north", visits + technicians, 8500), Lab("south", visits + technicians + 1, 9000))
+    return DispatchProblem(tuple(day), tuple(crew), matrix, labs)
+
+
+def test_the_compiled_timing_is_the_engines_timing_rule():
+    """Random orders on the mixed days: the kernel's feasibility is
+    :func:`fits` and, where feasible, its cost is the timed route's."""
+    assert sisr.ready()
+    checked = 0
+    for seed in range(4):
+        day = mixed_day(seed, visits=30, technicians=3)
+        allowed = {v.id: [t.id for t in day.technicians] for v in day.visits}
+        arrays = sisr._Arrays(day, allowed)
+        rng = random.Random(seed)
+        for _ in range(200):
+            k = rng.randrange(len(day.technicians))
+            tech = day.technicians[k]
+            order = rng.sample(range(len(day.visits)), rng.randint(1, 7))
+            routes = np.zeros((len(day.technicians), 31), dtype=np.int64)
+            lengths = np.zeros(len(day.technicians), dtype=np.int64)
+            routes[k, : len(order)] = order
+            lengths[k] = len(order)
+            state = (
+                routes,
+                lengths,
+                np.zeros_like(lengths),
+                np.zeros_like(lengths),
+                np.zeros_like(routes),
+                np.full(len(day.visits), -1, dtype=np.int64),
+                np.zeros(len(day.visits), dtype=np.int64),
+            )
+            ids = [day.visits[i].id for i in order]
+            feasible = fits(day, tech, ids)
+            assert sisr._evaluate(arrays.data, state, k) == feasible
+            if feasible:
+                checked += 1
+                assert state[3][k] == timed_plan(day, {tech.id: ids}, []).total_travel_time
+    assert checked > 50
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_rule_holds_on_a_mixed_day(seed):
+    day = mixed_day(seed)
+    screening = screen(day)
+    first = construct(day, screening.allowed)
+    before = timed_plan(day, first.routes, []).total_travel_time
+    routes, figures = sisr.improve(day, screening.allowed, first.routes, time.monotonic() + 1.0, seed=seed)
+    served = {v for ids in routes.values() for v in ids}
+    left = [v for v in screening.allowed if v not in served]
+    plan = timed_plan(day, routes, [])
+    from dispatch.engine.solver import _not_placed
+
+    plan = plan.__class__(
+        plan.routes, (*screening.unassigned, *map(_not_placed, left)), plan.objective, plan.status
+    )
+    assert validate(day, plan) == []
+    assert figures["iterations"] > 100
+    high = {v.id for v in day.visits if v.priority == 2 and v.id in screening.allowed}
+    was_served = {v for ids in first.routes.values() for v in ids}
+    assert high & was_served <= served
+    assert len(served) >= len(was_served)
+    if len(served) == len(was_served):
+        assert plan.total_travel_time <= before
+
+
+def test_a_visit_of_a_higher_priority_is_never_given_up():
+    """The technician has room for two visits: the start serves the two
+    cheap low-priority ones; the search must take the far urgent one
+    instead, whatever it costs."""
+    day = problem(
+        [visit("near1", 1), visit("near2", 2), visit("urgent", 9, priority=2)],
+        [technician(max_visits=2, end=1000)],
+    )
+    allowed = {v.id: ["t1"] for v in day.visits}
+    routes, _ = sisr.improve(day, allowed, {"t1": ["near1", "near2"]}, time.monotonic() + 0.2)
+    assert "urgent" in routes["t1"] and len(routes["t1"]) == 2
+
+
+@pytest.mark.parametrize("workers, limit", [(1, 1.5), (2, 3.0)])
+def test_solve_beats_the_construction_within_the_limit(workers, limit):
+    day = metro_day(200, 30, seed=2)
+    first = construct(day, screen(day).allowed)
+    constructed = timed_plan(day, first.routes, []).total_travel_time
+    started = time.monotonic()
+    plan = solve(day, limit, workers=workers)
+    assert time.monotonic() - started <= limit + 1.0
+    assert validate(day, plan) == []
+    assert not plan.unassigned
+    assert plan.status == "SISR_SUCCESS"
+    assert any(phase.startswith("SISR") for phase in plan.stats.phases)
+    assert plan.total_travel_time < 0.95 * constructed
+    if workers == 2:
+        assert "best of 2 searches side by side" in plan.stats.phases
+
+
+def test_breaks_or_a_balance_term_leave_the_search_to_or_tools(line_problem):
+    with_break = problem(
+        [visit("a", 1), visit("b", 2)],
+        [technician(end=1000, breaks=(Break(TimeWindow(100, 300), 30),))],
+    )
+    balanced = problem([visit("a", 1), visit("b", 2)], [technician()], balance_coefficient=1)
+    assert sisr.supports(line_problem)
+    for day in (with_break, balanced):
+        assert not sisr.supports(day)
+        plan = solve(day, 0.5)
+        assert validate(day, plan) == []
+        assert plan.status != "SISR_SUCCESS"
+        assert not any(phase.startswith("SISR") for phase in plan.stats.phases)
