@@ -54,9 +54,12 @@ MAX_STRING = 10
 BLINK_RATE = 0.01
 SPLIT_RATE = 0.5
 NEIGHBOURS = 64
+# A removed visit is tried on the routes that serve one of its this many
+# nearest visits, and on every empty one.
+INSERT_NEIGHBOURS = 64
 # Temperatures, as shares of the mean leg of the starting plan.
-START_TEMPERATURE = 0.5
-END_TEMPERATURE = 0.005
+START_TEMPERATURE = 1.0
+END_TEMPERATURE = 0.02
 # Seconds each compiled call may run before the clock is read again.
 SLICE_SECONDS = 0.05
 INFINITE = np.int64(1) << np.int64(60)
@@ -203,8 +206,9 @@ def _ruin(d, s, b, touched, order, removed):
     if served == 0:
         return 0, 0
     avg = served / used
-    ls_max = min(float(MAX_STRING), avg)
-    ks_max = 4.0 * AVERAGE_REMOVED / (1.0 + ls_max) - 1.0
+    par = d[23]
+    ls_max = min(par[1], avg)
+    ks_max = 4.0 * par[0] / (1.0 + ls_max) - 1.0
     ks = int(np.random.random() * ks_max) + 1
     seed_visit = -1
     for _ in range(20):
@@ -230,7 +234,7 @@ def _ruin(d, s, b, touched, order, removed):
         l_max = min(float(count), ls_max)
         length = int(np.random.random() * l_max) + 1
         keep = 0
-        if np.random.random() < SPLIT_RATE and count - length >= 1 and length > 1:
+        if np.random.random() < par[3] and count - length >= 1 and length > 1:
             keep = np.random.randint(1, count - length + 1)
         span = length + keep
         lo = max(0, pos[c] - span + 1)
@@ -280,18 +284,29 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
         else:
             key[i] = -dem[c] - np.random.random()
     ranked = np.argsort(key)
+    adj = d[18]
+    par = d[23]
+    blink = par[2]
+    reach = min(int(par[4]), adj.shape[1])
+    near = np.zeros(m, dtype=np.bool_)
     for i in range(npending):
         c = pending[ranked[i]]
         cl = vloc[c]
         best = INFINITE
         best_r = -1
         best_p = -1
+        for k in range(reach):
+            u = adj[c, k]
+            if where[u] >= 0:
+                near[where[u]] = True
         for r in range(m):
             if not elig[c, r] or rlen[r] >= tmaxv[r] or rload[r] + dem[c] > tcap[r]:
                 continue
             count = rlen[r]
+            if count > 0 and not near[r]:
+                continue
             if count == 0:
-                if np.random.random() < BLINK_RATE:
+                if np.random.random() < blink:
                     continue
                 delta = cst[tloc[r], cl] + fcost[r, cl]
                 if delta < best and _can_insert(d, s, r, 0, c):
@@ -305,9 +320,13 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
                 else:
                     nxt = -1
                     delta = cst[a, cl] + fcost[r, cl] - fcost[r, a]
-                if delta < best and np.random.random() >= BLINK_RATE and _can_insert(d, s, r, p, c):
+                if delta < best and np.random.random() >= blink and _can_insert(d, s, r, p, c):
                     best, best_r, best_p = delta, r, p
                 a = nxt
+        for k in range(reach):
+            u = adj[c, k]
+            if where[u] >= 0:
+                near[where[u]] = False
         if best_r < 0:
             continue
         r = best_r
@@ -463,6 +482,9 @@ class _Arrays:
             (cst[centre, vloc] + cst[vloc, centre]).astype(np.float64),
             wen[:, 0].astype(np.float64) if width == 1 else wen.max(axis=1).astype(np.float64),
             routable,
+            np.array(
+                [AVERAGE_REMOVED, MAX_STRING, BLINK_RATE, SPLIT_RATE, INSERT_NEIGHBOURS], dtype=np.float64
+            ),
         )
 
 
