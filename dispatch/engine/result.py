@@ -95,7 +95,9 @@ class Plan:
     """The result of :func:`dispatch.engine.solve`.
 
     ``status`` is a name, never a number: OR-Tools' routing status name such
-    as ``"ROUTING_SUCCESS"``, or ``"EMPTY"`` when there was nothing to route.
+    as ``"ROUTING_SUCCESS"``, ``"SISR_SUCCESS"`` from ruin and recreate,
+    ``"CONSTRUCTION"`` when the first plan was kept, or ``"EMPTY"`` when
+    there was nothing to route.
     ``objective`` is the cost of the routes (travel time or distance, per
     ``DispatchProblem.cost``) plus the balance term; drop penalties are left
     out, unassigned visits are listed instead.

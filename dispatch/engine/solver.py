@@ -1,8 +1,10 @@
 """``solve``: the dispatch engine's one entry point.
 
 It screens visits no technician could serve (reported with a reason), builds
-the OR-Tools routing model (:mod:`dispatch.engine.routing`), searches within the time
-limit (:mod:`dispatch.engine.search`), reads the plan back, and validates it
+a first plan by construction, searches within the time limit, by ruin and
+recreate (:mod:`dispatch.engine.sisr`) or, for days with breaks or a balance
+term, on the OR-Tools routing model (:mod:`dispatch.engine.routing`,
+:mod:`dispatch.engine.search`), reads the plan back, and validates it
 independently before returning it: a plan that breaks a constraint raises
 :class:`~dispatch.engine.validation.InvalidPlanError` instead of reaching a
 technician.
@@ -108,8 +110,11 @@ def solve(
     generator (ruin choices) and the grouping of routes on large days; the
     result still depends on how much search fits in the time limit.
     ``workers`` is how many processes the search may use (default: every
-    core this process may run on): a large day is solved by parts on all of
-    them; a smaller one, given at least ``PORTFOLIO_SECONDS``, runs that many
+    core this process may run on). Given at least ``PORTFOLIO_SECONDS``,
+    ruin and recreate runs once per worker with its own seed and the best
+    plan wins. With OR-Tools' search (days with breaks or a balance term, an
+    explicit ``strategy``, or kernels not yet compiled) a large day is
+    solved by parts on all of them, and a smaller one runs that many
     searches side by side (started differently; with a warm start, the
     others start from scratch) and keeps the best plan.
 

@@ -142,8 +142,9 @@ def test_visits_a_group_cannot_serve_are_placed_later():
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_large_day_is_solved_by_parts_within_the_limit(workers, ortools_search):
-    """Above the large-day threshold solve() switches to parts, in this
-    process or in worker processes, and still honours its limit."""
+    """With OR-Tools' search (days with breaks or a balance term), above the
+    large-day threshold solve() switches to parts, in this process or in
+    worker processes, and still honours its limit."""
     problem = random_problem(320, 40, seed=11)
     started = time.monotonic()
     plan = solve(problem, 6.0, workers=workers)

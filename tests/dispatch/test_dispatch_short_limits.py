@@ -156,8 +156,9 @@ def _with_b(day) -> Plan:
 
 @pytest.mark.parametrize("workers, limit", [(1, 1.5), (2, 2.6)])
 def test_a_short_limit_improves_on_the_construction_plan(workers, limit, ortools_search):
-    """When the limit is short for the day's size (under 2.7 s for 200 visits)
-    the search in this process starts from the construction's plan (OR-Tools'
+    """With OR-Tools' search (days with breaks or a balance term): when the
+    limit is short for the day's size (under 2.7 s for 200 visits) the
+    search in this process starts from the construction's plan (OR-Tools'
     own first descent takes longer than that), so a short limit ends with a
     plan cheaper than the construction's; with two workers another search
     from OR-Tools' own first plan runs beside it."""
