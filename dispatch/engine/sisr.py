@@ -23,6 +23,9 @@ and validated like every other.
 A visit is never given up for a cheaper day: a plan that leaves out more
 visits of a higher priority is never accepted, whatever it saves.
 
+The kernels release the GIL: a plan solved in a web server's thread leaves
+the other threads running.
+
 Numba compiles the kernels on first use and caches them next to this file;
 ``make install`` warms that cache (:func:`main`), and :func:`ready` says
 whether calling them would compile first (it must not, inside a time limit).
@@ -65,12 +68,12 @@ SLICE_SECONDS = 0.05
 INFINITE = np.int64(1) << np.int64(60)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _seed(seed):
     np.random.seed(seed)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _earliest(v, arrival, wst, wen, nw):
     for k in range(nw[v]):
         if arrival <= wen[v, k]:
@@ -78,7 +81,7 @@ def _earliest(v, arrival, wst, wen, nw):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _finish(d, r, loc, t):
     """(keeps cutoff and shift, cost of the way to the lab and home)."""
     dur, cst, vloc, serv, wst, wen, nw, dem, pen, elig, tloc, tss, tse, tend, tmaxv, tcap, lloc, lcut = d[:18]
@@ -104,7 +107,7 @@ def _finish(d, r, loc, t):
     return ok, best_cost
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _evaluate(d, s, r):
     """Time route ``r`` from scratch: start times, cost, load, positions.
     False when it breaks a rule."""
@@ -140,7 +143,7 @@ def _evaluate(d, s, r):
     return ok and kept and load <= tcap[r] and count <= tmaxv[r]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _can_insert(d, s, r, p, c):
     """Does route ``r`` still keep every window, the cutoff and the shift
     with visit ``c`` inserted before position ``p``? Times only grow after
@@ -172,7 +175,7 @@ def _can_insert(d, s, r, p, c):
     return kept
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _touch(s, b, touched, ntouched, r):
     """Keep a copy of route ``r`` before its first change in this iteration."""
     R, rlen, rload, rcost, rst, where, pos = s
@@ -189,7 +192,7 @@ def _touch(s, b, touched, ntouched, r):
     return ntouched + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ruin(d, s, b, touched, order, removed):
     """Remove strings of visits near a random seed visit; return how many
     were removed (into ``removed``) and the routes touched (into ``order``)."""
@@ -259,7 +262,7 @@ def _ruin(d, s, b, touched, order, removed):
     return nremoved, ntouched
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _recreate(d, s, b, touched, order, ntouched, pending, npending):
     """Put each pending visit at its cheapest feasible place (with blinks);
     return the routes touched so far."""
@@ -341,7 +344,7 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
     return ntouched
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _iterate(d, s, b, best_routes, best_len, state, iterations, t_first, t_last):
     """``iterations`` rounds of ruin, recreate and annealed acceptance.
 
