@@ -145,19 +145,30 @@ def solve(
     workers = available_cores() if workers is None else max(1, workers)
     plan = None
     if strategy is None and sisr.supports(problem) and sisr.ready():
-        plan = _solve_by_sisr(problem, screening, clock, seed, workers, first)
-    if plan is not None and warm:
-        plan = replace(plan, stats=replace(plan.stats, phases=("warm start", *plan.stats.phases)))
-    if plan is not None:
-        pass
-    elif strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
-        plan = _solve_by_parts(problem, screening, clock, seed, workers, first)
-    elif strategy is None and workers > 1 and time_limit >= PORTFOLIO_SECONDS:
-        plan = _solve_side_by_side(problem, screening, clock, seed, warm, workers, first)
-    else:
-        strategy = strategy or single_search(problem, time_limit)
-        plan = _search(problem, screening, clock, seed, warm, strategy, first)
+        plan = _solve_by_sisr(problem, screening, clock, seed, workers, first, bool(warm))
+    if plan is None:
+        plan = _search_with_ortools(problem, screening, clock, seed, warm, workers, first, strategy)
     return ensure_valid(problem, _no_worse_than_insertion(problem, screening, plan, first, first_time, clock))
+
+
+def _search_with_ortools(
+    problem: DispatchProblem,
+    screening,
+    clock: Clock,
+    seed: int,
+    warm,
+    workers: int,
+    first: Insertion,
+    strategy,
+) -> Plan:
+    """OR-Tools' search: by parts on a large day, side by side on several
+    cores, else one search (``strategy``, or the one the limit calls for)."""
+    if strategy is None and not warm and len(screening.allowed) > LARGE_DAY:
+        return _solve_by_parts(problem, screening, clock, seed, workers, first)
+    if strategy is None and workers > 1 and clock.limit >= PORTFOLIO_SECONDS:
+        return _solve_side_by_side(problem, screening, clock, seed, warm, workers, first)
+    strategy = strategy or single_search(problem, clock.limit)
+    return _search(problem, screening, clock, seed, warm, strategy, first)
 
 
 def _fitting(problem: DispatchProblem, screening, warm: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -292,7 +303,7 @@ def _solve_side_by_side(
 
 
 def _solve_by_sisr(
-    problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int, first: Insertion
+    problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int, first: Insertion, warm: bool
 ) -> Plan | None:
     """Ruin and recreate (:mod:`dispatch.engine.sisr`) from the construction's
     plan, in ``workers`` processes with different seeds given at least
@@ -319,10 +330,12 @@ def _solve_by_sisr(
     if not plans:
         return None
     best = min(plans, key=lambda plan: _rank(problem, plan))
+    phases = best.stats.phases
+    if warm:
+        phases = ("warm start", *phases)
     if len(plans) > 1:
-        phases = best.stats.phases + (f"best of {len(plans)} searches side by side",)
-        best = replace(best, stats=replace(best.stats, phases=phases))
-    return best
+        phases += (f"best of {len(plans)} searches side by side",)
+    return replace(best, stats=replace(best.stats, phases=phases))
 
 
 def _reserve(problem: DispatchProblem) -> float:
