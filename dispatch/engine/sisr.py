@@ -65,6 +65,8 @@ START_TEMPERATURE = 1.0
 END_TEMPERATURE = 0.02
 # Seconds each compiled call may run before the clock is read again.
 SLICE_SECONDS = 0.05
+# Chains trade best plans this often, as a share of the time.
+SHARE_INTERVAL = 0.1
 INFINITE = np.int64(1) << np.int64(60)
 
 
@@ -112,7 +114,7 @@ def _evaluate(d, s, r):
     """Time route ``r`` from scratch: start times, cost, load, positions.
     False when it breaks a rule."""
     dur, cst, vloc, serv, wst, wen, nw, dem, pen, elig, tloc, tss, tse, tend, tmaxv, tcap, lloc, lcut = d[:18]
-    R, rlen, rload, rcost, rst, where, pos = s
+    R, rlen, rload, rcost, rst, where, pos, rlate, rjump = s
     count = rlen[r]
     if count == 0:
         rcost[r] = 0
@@ -140,7 +142,37 @@ def _evaluate(d, s, r):
     kept, tail = _finish(d, r, loc, t)
     rcost[r] = cost + tail
     rload[r] = load
+    # Backwards: the latest start at each stop that keeps every later stop in
+    # the window it is in now, and the day's end (Savelsbergh's push-forward
+    # slack), and whether a later window could still take a later stop.
+    late = _latest_leave(d, r, loc)
+    jump = False
+    for j in range(count - 1, -1, -1):
+        v = R[r, j]
+        k = 0
+        while k < nw[v] - 1 and wen[v, k] < rst[r, j]:
+            k += 1
+        rlate[r, j] = min(wen[v, k], late - serv[v])
+        jump = jump or k < nw[v] - 1
+        rjump[r, j] = jump
+        if j > 0:
+            late = rlate[r, j] - dur[vloc[R[r, j - 1]], vloc[v]]
     return ok and kept and load <= tcap[r] and count <= tmaxv[r]
+
+
+@njit(cache=True, nogil=True)
+def _latest_leave(d, r, loc):
+    """The latest time route ``r`` may leave ``loc`` and still end its day
+    (:func:`_finish` keeps it for every earlier time)."""
+    dur, tse, tend, lloc, lcut = d[0], d[12], d[13], d[16], d[17]
+    end_loc = tend[r]
+    if lloc.shape[0] == 0:
+        return tse[r] - (dur[loc, end_loc] if end_loc >= 0 else 0)
+    latest = -INFINITE
+    for lab in range(lloc.shape[0]):
+        home = dur[lloc[lab], end_loc] if end_loc >= 0 else 0
+        latest = max(latest, min(lcut[lab], tse[r] - home) - dur[loc, lloc[lab]])
+    return latest
 
 
 @njit(cache=True, nogil=True)
@@ -149,7 +181,7 @@ def _can_insert(d, s, r, p, c):
     with visit ``c`` inserted before position ``p``? Times only grow after
     an insertion, so the check stops where they stop changing."""
     dur, cst, vloc, serv, wst, wen, nw, dem, pen, elig, tloc, tss, tse, tend, tmaxv, tcap, lloc, lcut = d[:18]
-    R, rlen, rload, rcost, rst, where, pos = s
+    R, rlen, rload, rcost, rst, where, pos, rlate, rjump = s
     if p == 0:
         loc = tloc[r]
         t = tss[r]
@@ -162,6 +194,13 @@ def _can_insert(d, s, r, p, c):
         return False
     loc = vloc[c]
     t = start + serv[c]
+    if p < rlen[r]:
+        arrival = t + dur[loc, vloc[R[r, p]]]
+        if arrival <= rlate[r, p]:
+            return True
+        if not rjump[r, p]:
+            return False
+    # A later window may take the delay: walk the route.
     for j in range(p, rlen[r]):
         v = R[r, j]
         start = _earliest(v, t + dur[loc, vloc[v]], wst, wen, nw)
@@ -178,8 +217,8 @@ def _can_insert(d, s, r, p, c):
 @njit(cache=True, nogil=True)
 def _touch(s, b, touched, ntouched, r):
     """Keep a copy of route ``r`` before its first change in this iteration."""
-    R, rlen, rload, rcost, rst, where, pos = s
-    bR, brlen, brload, brcost, brst = b
+    R, rlen, rload, rcost, rst, where, pos, rlate, rjump = s
+    bR, brlen, brload, brcost, brst, brlate, brjump = b
     if touched[r]:
         return ntouched
     touched[r] = True
@@ -189,6 +228,8 @@ def _touch(s, b, touched, ntouched, r):
     brlen[r] = n
     brload[r] = rload[r]
     brcost[r] = rcost[r]
+    brlate[r, :n] = rlate[r, :n]
+    brjump[r, :n] = rjump[r, :n]
     return ntouched + 1
 
 
@@ -197,7 +238,7 @@ def _ruin(d, s, b, touched, order, removed):
     """Remove strings of visits near a random seed visit; return how many
     were removed (into ``removed``) and the routes touched (into ``order``)."""
     adj = d[18]
-    R, rlen, rload, rcost, rst, where, pos = s
+    R, rlen, rload, rcost, rst, where, pos, rlate, rjump = s
     n = where.shape[0]
     m = rlen.shape[0]
     served = 0
@@ -270,7 +311,7 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
     fcost = d[19]
     far = d[20]
     wend = d[21]
-    R, rlen, rload, rcost, rst, where, pos = s
+    R, rlen, rload, rcost, rst, where, pos, rlate, rjump = s
     m = rlen.shape[0]
     key = np.empty(npending)
     pick = np.random.random()
@@ -289,6 +330,9 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
     ranked = np.argsort(key)
     adj = d[18]
     par = d[23]
+    # Row ``cl`` of the transposed matrix holds every leg into the visit:
+    # with row ``cl`` of ``cst`` (legs out of it), both stay in cache.
+    into = d[24]
     blink = par[2]
     reach = min(int(par[4]), adj.shape[1])
     near = np.zeros(m, dtype=np.bool_)
@@ -311,7 +355,7 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
             if count == 0:
                 if np.random.random() < blink:
                     continue
-                delta = cst[tloc[r], cl] + fcost[r, cl]
+                delta = into[cl, tloc[r]] + fcost[r, cl]
                 if delta < best and _can_insert(d, s, r, 0, c):
                     best, best_r, best_p = delta, r, 0
                 continue
@@ -319,10 +363,10 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
             for p in range(count + 1):
                 if p < count:
                     nxt = vloc[R[r, p]]
-                    delta = cst[a, cl] + cst[cl, nxt] - cst[a, nxt]
+                    delta = into[cl, a] + cst[cl, nxt] - cst[a, nxt]
                 else:
                     nxt = -1
-                    delta = cst[a, cl] + fcost[r, cl] - fcost[r, a]
+                    delta = into[cl, a] + fcost[r, cl] - fcost[r, a]
                 if delta < best and np.random.random() >= blink and _can_insert(d, s, r, p, c):
                     best, best_r, best_p = delta, r, p
                 a = nxt
@@ -353,8 +397,8 @@ def _iterate(d, s, b, best_routes, best_len, state, iterations, t_first, t_last)
     and ``best_len`` whenever one is found."""
     pen = d[8]
     routable = d[22]
-    R, rlen, rload, rcost, rst, where, pos = s
-    bR, brlen, brload, brcost, brst = b
+    R, rlen, rload, rcost, rst, where, pos, rlate, rjump = s
+    bR, brlen, brload, brcost, brst, brlate, brjump = b
     n = where.shape[0]
     m = rlen.shape[0]
     touched = np.zeros(m, dtype=np.bool_)
@@ -406,6 +450,8 @@ def _iterate(d, s, b, best_routes, best_len, state, iterations, t_first, t_last)
                 count = brlen[r]
                 R[r, :count] = bR[r, :count]
                 rst[r, :count] = brst[r, :count]
+                rlate[r, :count] = brlate[r, :count]
+                rjump[r, :count] = brjump[r, :count]
                 rlen[r] = count
                 rload[r] = brload[r]
                 rcost[r] = brcost[r]
@@ -431,8 +477,8 @@ class _Arrays:
     def __init__(self, problem: DispatchProblem, allowed: Mapping[str, Sequence[str]]):
         visits, techs = problem.visits, problem.technicians
         n, m = len(visits), len(techs)
-        dur = problem.matrix.duration_array
-        cst = problem.matrix.distance_array if problem.cost == "distance" else dur
+        dur = _narrow(problem.matrix.duration_array)
+        cst = _narrow(problem.matrix.distance_array) if problem.cost == "distance" else dur
         width = max(len(v.time_windows) for v in visits)
         wst = np.zeros((n, width), dtype=np.int64)
         wen = np.zeros((n, width), dtype=np.int64)
@@ -488,7 +534,16 @@ class _Arrays:
             np.array(
                 [AVERAGE_REMOVED, MAX_STRING, BLINK_RATE, SPLIT_RATE, INSERT_NEIGHBOURS], dtype=np.float64
             ),
+            np.ascontiguousarray(cst.T),
         )
+
+
+def _narrow(matrix: np.ndarray) -> np.ndarray:
+    """The matrix as 32-bit integers, so a 300-visit day's fits a core's
+    cache (insertion reads it at random). Legs beyond 2^30 (34 years, or a
+    million kilometres) are kept at 2^30: no plan can use them either way.
+    Always the same type, so the kernels compiled ahead are the ones used."""
+    return np.minimum(matrix, 1 << 30).astype(np.int32)
 
 
 def _finish_costs(cst: np.ndarray, lloc: np.ndarray, tend: np.ndarray) -> np.ndarray:
@@ -512,14 +567,23 @@ def improve(
     deadline: float,
     seed: int = 0,
     warming: bool = False,
+    searches: int = 1,
 ) -> tuple[dict[str, list[str]], dict] | None:
     """The best plan SISR finds from ``routes`` by ``deadline`` (a
     ``time.monotonic()`` value), with its figures; ``None`` when the problem
-    is outside what it models or ``routes`` break one of its rules."""
+    is outside what it models or ``routes`` break one of its rules.
+
+    ``searches`` annealing chains run in as many threads (the kernels release
+    the GIL) and share their best plan: every ``SHARE_INTERVAL`` of the time, a
+    chain whose best is worse than the best found by any chain carries on
+    from that one. Two chains sharing this way search like one chain given
+    nearly twice the time, which beats keeping the better of two independent
+    ones: an annealing run gains more from more iterations than from a
+    second draw."""
     if not problem.visits or not supports(problem):
         return None
     arrays = _Arrays(problem, allowed)
-    n, m, width = arrays.n, arrays.m, arrays.capacity + 1
+    m, width = arrays.m, arrays.capacity + 1
     index = {v.id: i for i, v in enumerate(problem.visits)}
     R = np.zeros((m, width), dtype=np.int64)
     rlen = np.zeros(m, dtype=np.int64)
@@ -530,60 +594,177 @@ def improve(
         for j, visit_id in enumerate(ids):
             R[k, j] = index[visit_id]
         rlen[k] = len(ids)
-    s = (
-        R,
-        rlen,
-        np.zeros(m, dtype=np.int64),
-        np.zeros(m, dtype=np.int64),
-        np.zeros((m, width), dtype=np.int64),
-        np.full(n, -1, dtype=np.int64),
-        np.zeros(n, dtype=np.int64),
-    )
     d = arrays.data
-    for k in range(m):
-        if not _evaluate(d, s, k):
-            return None
-    if np.any(s[5][~d[22]] >= 0):
-        return None  # a visit the screening rules out
-    b = (R.copy(), rlen.copy(), s[2].copy(), s[3].copy(), s[4].copy())
-    best_routes, best_len = R.copy(), rlen.copy()
-    cost = int(s[3].sum())
-    penalty = int(d[8][d[22] & (s[5] < 0)].sum())
-    state = np.array([cost, penalty, cost, penalty, 0, 0], dtype=np.int64)
+    chain = _Chain(d, R, rlen)
+    if not chain.valid:
+        return None
+    cost = int(chain.state[0])
     served = int(rlen.sum())
     legs = served + int((rlen > 0).sum())
     mean_leg = cost / legs if legs else 1.0
-    t_first = max(1e-9, START_TEMPERATURE * mean_leg)
-    t_last = max(1e-9, END_TEMPERATURE * mean_leg)
-    _seed(seed)
+    schedule = _Schedule(
+        time.monotonic(),
+        deadline,
+        max(1e-9, START_TEMPERATURE * mean_leg),
+        max(1e-9, END_TEMPERATURE * mean_leg),
+    )
     if warming:
-        _iterate(d, s, b, best_routes, best_len, state, 1, t_first, t_last)
-    started = time.monotonic()
-    total = max(1e-3, deadline - started)
-    batch = 16
-    while True:
-        now = time.monotonic()
-        if now >= deadline:
-            break
-        temperature = t_first * (t_last / t_first) ** ((now - started) / total)
-        before = time.monotonic()
-        _iterate(d, s, b, best_routes, best_len, state, batch, temperature, temperature)
-        took = time.monotonic() - before
-        if took < SLICE_SECONDS / 2:
-            batch *= 2
-        elif took > SLICE_SECONDS * 2 and batch > 1:
-            batch //= 2
+        _seed(seed)
+        _iterate(d, chain.s, chain.b, chain.best_routes, chain.best_len, chain.state, 1, 1.0, 1.0)
+    chains = [chain, *(_Chain(d, R, rlen) for _ in range(max(1, searches) - 1))]
+    board = _Board(chain)
+    threads = [
+        threading.Thread(target=other.run, args=(d, schedule, seed + k, board), name=f"sisr-{k}", daemon=True)
+        for k, other in enumerate(chains[1:], start=1)
+    ]
+    for thread in threads:
+        thread.start()
+    chain.run(d, schedule, seed, board)
+    for thread in threads:
+        thread.join()
+    best_routes, best_len = board.routes, board.length
     result = {}
     for k, tech in enumerate(problem.technicians):
         if best_len[k]:
             result[tech.id] = [problem.visits[i].id for i in best_routes[k, : best_len[k]]]
     figures = {
-        "iterations": int(state[4]),
-        "accepted": int(state[5]),
+        "iterations": sum(int(c.state[4]) for c in chains),
+        "accepted": sum(int(c.state[5]) for c in chains),
         "start_cost": cost,
-        "cost": int(state[2]),
+        "cost": int(board.key[1]),
+        "searches": len(chains),
+        "shared": board.shared,
     }
     return result, figures
+
+
+class _Schedule:
+    """The annealing temperature, falling geometrically with the clock from
+    ``first`` at ``started`` to ``last`` at ``deadline``."""
+
+    def __init__(self, started: float, deadline: float, first: float, last: float):
+        self.started, self.deadline, self.first, self.last = started, deadline, first, last
+        self.total = max(1e-3, deadline - started)
+
+    def temperature(self, now: float) -> float:
+        return self.first * (self.last / self.first) ** ((now - self.started) / self.total)
+
+
+def _new_state(n: int, m: int, width: int) -> tuple:
+    """The arrays of one plan for ``n`` visits on ``m`` routes of up to
+    ``width - 1`` stops: stops, lengths, loads, costs, start times, each
+    visit's route (-1: none) and position, each stop's latest start
+    (:func:`_evaluate`) and whether a later window could take a delay there."""
+    return (
+        np.zeros((m, width), dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
+        np.zeros((m, width), dtype=np.int64),
+        np.full(n, -1, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+        np.zeros((m, width), dtype=np.int64),
+        np.zeros((m, width), dtype=np.bool_),
+    )
+
+
+class _Chain:
+    """One annealing chain: its current plan (``s``), the copy of each route
+    an iteration may undo (``b``), its best plan and its figures (``state``:
+    current cost and penalty, best cost and penalty, iterations, accepted)."""
+
+    def __init__(self, d, R: np.ndarray, rlen: np.ndarray):
+        self.s = _new_state(d[2].shape[0], *R.shape)
+        self.b = tuple(a.copy() for a in (*self.s[:5], *self.s[7:]))
+        self.best_routes, self.best_len = R.copy(), rlen.copy()
+        self.state = np.zeros(6, dtype=np.int64)
+        self.valid = self.restart(d, R, rlen)
+
+    def restart(self, d, R: np.ndarray, rlen: np.ndarray) -> bool:
+        """Carry on from the plan ``R``/``rlen``; False when it breaks a rule."""
+        s = self.s
+        s[0][:] = R
+        s[1][:] = rlen
+        s[5][:] = -1
+        ok = True
+        for k in range(len(rlen)):
+            ok = _evaluate(d, s, k) and ok
+        ok = ok and not np.any(s[5][~d[22]] >= 0)  # no visit the screening rules out
+        for copy, array in zip(self.b, (*s[:5], *s[7:]), strict=True):
+            copy[:] = array
+        self.best_routes[:] = R
+        self.best_len[:] = rlen
+        cost = int(s[3].sum())
+        penalty = int(d[8][d[22] & (s[5] < 0)].sum())
+        self.state[:4] = (cost, penalty, cost, penalty)
+        return ok
+
+    def key(self) -> tuple[int, int]:
+        return int(self.state[3]), int(self.state[2])
+
+    def run(self, d, schedule: _Schedule, seed: int, board: _Board) -> None:
+        """Anneal until the deadline, in slices of about ``SLICE_SECONDS``,
+        trading best plans with ``board`` every ``SHARE_INTERVAL`` of the time."""
+        _seed(seed)
+        every = SHARE_INTERVAL * schedule.total
+        share_at = schedule.started + every
+        batch = 16
+        while True:
+            now = time.monotonic()
+            if now >= schedule.deadline:
+                break
+            if now >= share_at:
+                board.trade(d, self)
+                share_at = now + every
+            temperature = schedule.temperature(now)
+            _iterate(
+                d,
+                self.s,
+                self.b,
+                self.best_routes,
+                self.best_len,
+                self.state,
+                batch,
+                temperature,
+                temperature,
+            )
+            took = time.monotonic() - now
+            if took < SLICE_SECONDS / 2:
+                batch *= 2
+            elif took > SLICE_SECONDS * 2 and batch > 1:
+                batch //= 2
+        board.offer(self)
+
+
+class _Board:
+    """The best plan any chain has found, under a lock."""
+
+    def __init__(self, chain: _Chain):
+        self.lock = threading.Lock()
+        self.routes, self.length = chain.best_routes.copy(), chain.best_len.copy()
+        self.key = chain.key()
+        self.shared = 0
+
+    def offer(self, chain: _Chain) -> None:
+        with self.lock:
+            if chain.key() < self.key:
+                self.key = chain.key()
+                self.routes[:] = chain.best_routes
+                self.length[:] = chain.best_len
+
+    def trade(self, d, chain: _Chain) -> None:
+        """Post the chain's best if it leads; else move the chain onto the leader."""
+        with self.lock:
+            if chain.key() < self.key:
+                self.key = chain.key()
+                self.routes[:] = chain.best_routes
+                self.length[:] = chain.best_len
+                return
+            if self.key == chain.key():
+                return
+            routes, length = self.routes.copy(), self.length.copy()
+            self.shared += 1
+        chain.restart(d, routes, length)
 
 
 # Numba keys its cache on the source file's time stamp and the CPU; the marker

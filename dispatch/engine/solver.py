@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
 from dataclasses import replace
 
 from dispatch.engine import sisr
@@ -109,12 +108,12 @@ def solve(
     re-inserted by the search if they can be. ``seed`` seeds OR-Tools' random
     generator (ruin choices) and the grouping of routes on large days; the
     result still depends on how much search fits in the time limit.
-    ``workers`` is how many processes the search may use (default: every
-    core this process may run on). Given at least ``PORTFOLIO_SECONDS``,
-    ruin and recreate runs once per worker with its own seed and the best
-    plan wins. With OR-Tools' search (days with breaks or a balance term, an
-    explicit ``strategy``, or kernels not yet compiled) a large day is
-    solved by parts on all of them, and a smaller one runs that many
+    ``workers`` is how many cores the search may use (default: every core
+    this process may run on). Ruin and recreate runs one annealing chain per
+    worker, in threads that share their best plan. With OR-Tools' search
+    (days with breaks or a balance term, an explicit ``strategy``, or kernels
+    not yet compiled) a large day is solved by parts in that many processes,
+    and a smaller one, given at least ``PORTFOLIO_SECONDS``, runs that many
     searches side by side (started differently; with a warm start, the
     others start from scratch) and keeps the best plan.
 
@@ -306,36 +305,19 @@ def _solve_by_sisr(
     problem: DispatchProblem, screening, clock: Clock, seed: int, workers: int, first: Insertion, warm: bool
 ) -> Plan | None:
     """Ruin and recreate (:mod:`dispatch.engine.sisr`) from the construction's
-    plan, in ``workers`` processes with different seeds given at least
-    ``PORTFOLIO_SECONDS``; the best plan wins. ``None`` when the
-    construction's plan is outside what SISR models (OR-Tools searches then)."""
+    plan, one annealing chain per worker, in threads that share their best
+    plan. ``None`` when the construction's plan is outside what SISR models
+    (OR-Tools searches then)."""
     deadline = clock.started + clock.limit - _reserve(problem)
     start = {tech_id: ids for tech_id, ids in first.routes.items() if ids}
-    found = []
-    others = workers - 1 if clock.limit >= PORTFOLIO_SECONDS else 0
-    with process_pool(others) if others else nullcontext() as executor:
-        futures = [
-            executor.submit(sisr.improve, problem, screening.allowed, start, deadline, seed + k)
-            for k in range(1, others + 1)
-        ]
-        found.append(sisr.improve(problem, screening.allowed, start, deadline, seed))
-        for future in futures:
-            try:
-                found.append(future.result())
-            except BrokenProcessPool:
-                pass
-    plans = [
-        _sisr_plan(problem, screening, routes, figures, clock) for routes, figures in filter(None, found)
-    ]
-    if not plans:
+    found = sisr.improve(problem, screening.allowed, start, deadline, seed, searches=workers)
+    if found is None:
         return None
-    best = min(plans, key=lambda plan: _rank(problem, plan))
-    phases = best.stats.phases
+    routes, figures = found
+    plan = _sisr_plan(problem, screening, routes, figures, clock)
     if warm:
-        phases = ("warm start", *phases)
-    if len(plans) > 1:
-        phases += (f"best of {len(plans)} searches side by side",)
-    return replace(best, stats=replace(best.stats, phases=phases))
+        plan = replace(plan, stats=replace(plan.stats, phases=("warm start", *plan.stats.phases)))
+    return plan
 
 
 def _reserve(problem: DispatchProblem) -> float:
@@ -354,6 +336,10 @@ def _sisr_plan(
         f"SISR: {figures['iterations']:,} ruins, {figures['accepted']:,} accepted, "
         f"cost {figures['start_cost']:,} to {figures['cost']:,}"
     )
+    if figures["searches"] > 1:
+        phase += (
+            f", {figures['searches']} chains sharing their best plan ({figures['shared']} moves to the best)"
+        )
     return Plan(
         routes=tuple(timed),
         unassigned=tuple(by_id[v.id] for v in problem.visits if v.id in by_id),
