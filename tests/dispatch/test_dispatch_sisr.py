@@ -133,13 +133,17 @@ def test_the_quick_insertion_check_is_the_timing_rule():
     assert min(checked.values()) > 50
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_rule_holds_on_a_mixed_day(seed):
+@pytest.mark.parametrize("seed, searches", [(1, 1), (2, 2), (3, 1), (4, 2)])
+def test_every_rule_holds_on_a_mixed_day(seed, searches):
+    """One chain, or two in threads trading their best plans."""
     day = mixed_day(seed)
     screening = screen(day)
     first = construct(day, screening.allowed)
     before = timed_plan(day, first.routes, []).total_travel_time
-    routes, figures = sisr.improve(day, screening.allowed, first.routes, time.monotonic() + 1.0, seed=seed)
+    routes, figures = sisr.improve(
+        day, screening.allowed, first.routes, time.monotonic() + 1.0, seed=seed, searches=searches
+    )
+    assert figures["searches"] == searches
     served = {v for ids in routes.values() for v in ids}
     left = [v for v in screening.allowed if v not in served]
     plan = timed_plan(day, routes, [])
@@ -156,6 +160,38 @@ def test_every_rule_holds_on_a_mixed_day(seed):
     assert len(served) >= len(was_served)
     if len(served) == len(was_served):
         assert plan.total_travel_time <= before
+
+
+def test_a_chain_behind_carries_on_from_the_best_plan_and_the_leader_posts_its_own():
+    day = mixed_day(5)
+    screening = screen(day)
+    first = construct(day, screening.allowed)
+    arrays = sisr._Arrays(day, screening.allowed)
+    d = arrays.data
+    width = arrays.capacity + 1
+    index = {v.id: i for i, v in enumerate(day.visits)}
+    start = sisr._new_state(len(day.visits), len(day.technicians), width)
+    for k, tech in enumerate(day.technicians):
+        ids = first.routes.get(tech.id, [])
+        start[0][k, : len(ids)] = [index[v] for v in ids]
+        start[1][k] = len(ids)
+    leader, behind = sisr._Chain(d, start[0], start[1]), sisr._Chain(d, start[0], start[1])
+    assert leader.valid and behind.valid
+    board = sisr._Board(leader)
+    sisr._seed(5)
+    sisr._iterate(d, leader.s, leader.b, leader.best_routes, leader.best_len, leader.state, 2000, 1.0, 1.0)
+    assert leader.key() < behind.key()
+
+    board.trade(d, leader)  # the leader posts its best and carries on
+    assert board.key == leader.key() and board.shared == 0
+    board.trade(d, behind)  # the chain behind carries on from it
+    assert behind.key() == leader.key() and board.shared == 1
+    assert (behind.s[1] == leader.best_len).all()
+    for k in range(len(day.technicians)):
+        count = leader.best_len[k]
+        assert (behind.s[0][k, :count] == leader.best_routes[k, :count]).all()
+        assert sisr._evaluate(d, behind.s, k)
+    assert behind.state[0] == leader.state[2]
 
 
 def test_a_visit_of_a_higher_priority_is_never_given_up():
