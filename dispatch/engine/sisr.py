@@ -56,6 +56,11 @@ AVERAGE_REMOVED = 10
 MAX_STRING = 10
 BLINK_RATE = 0.01
 SPLIT_RATE = 0.5
+# Passes of tail exchanges (2-opt*) over the current plan after each slice,
+# within this share of the chain's time (a pass tries every pair of routes:
+# a few milliseconds on 80 routes).
+EXCHANGE_PASSES = 3
+EXCHANGE_SHARE = 0.1
 NEIGHBOURS = 64
 # A removed visit is tried on the routes that serve one of its this many
 # nearest visits, and on every empty one.
@@ -461,6 +466,130 @@ def _iterate(d, s, b, best_routes, best_len, state, iterations, t_first, t_last)
         state[4] += 1
 
 
+@njit(cache=True, nogil=True)
+def _prefix(d, s, r, costs, loads):
+    """Route ``r``'s cost from home through each of its first ``i`` stops
+    (``costs[r, i]``) and the load of those stops (``loads[r, i]``)."""
+    cst, vloc, dem, tloc = d[1], d[2], d[7], d[10]
+    R, rlen = s[0], s[1]
+    loc = tloc[r]
+    costs[r, 0] = 0
+    loads[r, 0] = 0
+    for i in range(rlen[r]):
+        v = R[r, i]
+        costs[r, i + 1] = costs[r, i] + cst[loc, vloc[v]]
+        loads[r, i + 1] = loads[r, i] + dem[v]
+        loc = vloc[v]
+
+
+@njit(cache=True, nogil=True)
+def _joined_cost(d, s, costs, r1, i, r2, j):
+    """The cost, by the insertion's estimate of the last leg, of technician
+    ``r1``'s first ``i`` stops followed by route ``r2``'s stops from ``j``."""
+    cst, vloc, tloc, fcost = d[1], d[2], d[10], d[19]
+    R, rlen = s[0], s[1]
+    n2 = rlen[r2]
+    here = tloc[r1] if i == 0 else vloc[R[r1, i - 1]]
+    if j == n2:
+        return np.int64(0) if i == 0 else costs[r1, i] + fcost[r1, here]
+    return (
+        costs[r1, i]
+        + cst[here, vloc[R[r2, j]]]
+        + costs[r2, n2]
+        - costs[r2, j + 1]
+        + fcost[r1, vloc[R[r2, n2 - 1]]]
+    )
+
+
+@njit(cache=True, nogil=True)
+def _exchange_tails(d, s, best_routes, best_len, state, passes):
+    """Descent over tail exchanges between two routes (2-opt*): technician
+    one keeps its first ``i`` stops and takes the other's stops from ``j``,
+    and the other way round; ``i = j = 0`` swaps whole days between two
+    technicians. Ruin and recreate rarely makes such a move, which shifts a
+    dozen visits at once (a later shift, or a home nearer a far cluster, may
+    serve that cluster's day better). Applies every exchange that lowers the
+    plan's cost and keeps every rule; returns how many it applied."""
+    elig, tmaxv, tcap = d[9], d[14], d[15]
+    R, rlen, rcost = s[0], s[1], s[3]
+    m, width = R.shape
+    costs = np.zeros((m, width + 1), dtype=np.int64)
+    loads = np.zeros((m, width + 1), dtype=np.int64)
+    for r in range(m):
+        _prefix(d, s, r, costs, loads)
+    one = np.empty(width, dtype=np.int64)
+    two = np.empty(width, dtype=np.int64)
+    applied = 0
+    for _ in range(passes):
+        moved = False
+        for r1 in range(m):
+            for r2 in range(r1 + 1, m):
+                n1, n2 = rlen[r1], rlen[r2]
+                if n1 == 0 and n2 == 0:
+                    continue
+                old = rcost[r1] + rcost[r2]
+                done = False
+                for i in range(n1 + 1):
+                    if done:
+                        break
+                    for j in range(n2 + 1):
+                        if i == n1 and j == n2:
+                            continue
+                        if i + n2 - j > tmaxv[r1] or j + n1 - i > tmaxv[r2]:
+                            continue
+                        joined = _joined_cost(d, s, costs, r1, i, r2, j) + _joined_cost(
+                            d, s, costs, r2, j, r1, i
+                        )
+                        if joined >= old:
+                            continue
+                        if loads[r1, i] + loads[r2, n2] - loads[r2, j] > tcap[r1]:
+                            continue
+                        if loads[r2, j] + loads[r1, n1] - loads[r1, i] > tcap[r2]:
+                            continue
+                        allowed = True
+                        for k in range(j, n2):
+                            if not elig[R[r2, k], r1]:
+                                allowed = False
+                                break
+                        for k in range(i, n1):
+                            if not allowed or not elig[R[r1, k], r2]:
+                                allowed = False
+                                break
+                        if not allowed:
+                            continue
+                        one[:n1] = R[r1, :n1]
+                        two[:n2] = R[r2, :n2]
+                        R[r1, i : i + n2 - j] = two[j:n2]
+                        R[r2, j : j + n1 - i] = one[i:n1]
+                        rlen[r1] = i + n2 - j
+                        rlen[r2] = j + n1 - i
+                        ok = _evaluate(d, s, r1)
+                        ok = _evaluate(d, s, r2) and ok
+                        if ok and rcost[r1] + rcost[r2] < old:
+                            state[0] += rcost[r1] + rcost[r2] - old
+                            _prefix(d, s, r1, costs, loads)
+                            _prefix(d, s, r2, costs, loads)
+                            applied += 1
+                            moved = True
+                            done = True
+                            break
+                        R[r1, :n1] = one[:n1]
+                        R[r2, :n2] = two[:n2]
+                        rlen[r1] = n1
+                        rlen[r2] = n2
+                        _evaluate(d, s, r1)
+                        _evaluate(d, s, r2)
+        if not moved:
+            break
+    if applied and (state[1] < state[3] or (state[1] == state[3] and state[0] < state[2])):
+        state[2] = state[0]
+        state[3] = state[1]
+        for r in range(m):
+            best_len[r] = rlen[r]
+            best_routes[r, : rlen[r]] = R[r, : rlen[r]]
+    return applied
+
+
 def supports(problem: DispatchProblem) -> bool:
     """Can SISR improve this problem's plans? Not with breaks or a balance
     term (left to OR-Tools), nor with more priority levels than its penalty
@@ -611,6 +740,7 @@ def improve(
     if warming:
         _seed(seed)
         _iterate(d, chain.s, chain.b, chain.best_routes, chain.best_len, chain.state, 1, 1.0, 1.0)
+        _exchange_tails(d, chain.s, chain.best_routes, chain.best_len, chain.state, 1)
     chains = [chain, *(_Chain(d, R, rlen) for _ in range(max(1, searches) - 1))]
     board = _Board(chain)
     threads = [
@@ -633,6 +763,7 @@ def improve(
         "start_cost": cost,
         "cost": int(board.key[1]),
         "searches": len(chains),
+        "exchanges": sum(c.exchanges for c in chains),
         "shared": board.shared,
     }
     return result, figures
@@ -678,6 +809,7 @@ class _Chain:
         self.b = tuple(a.copy() for a in (*self.s[:5], *self.s[7:]))
         self.best_routes, self.best_len = R.copy(), rlen.copy()
         self.state = np.zeros(6, dtype=np.int64)
+        self.exchanges = 0
         self.valid = self.restart(d, R, rlen)
 
     def restart(self, d, R: np.ndarray, rlen: np.ndarray) -> bool:
@@ -704,11 +836,14 @@ class _Chain:
 
     def run(self, d, schedule: _Schedule, seed: int, board: _Board) -> None:
         """Anneal until the deadline, in slices of about ``SLICE_SECONDS``,
-        trading best plans with ``board`` every ``SHARE_INTERVAL`` of the time."""
+        each followed by tail exchanges (within ``EXCHANGE_SHARE`` of the
+        time), trading best plans with ``board`` every ``SHARE_INTERVAL`` of
+        the time."""
         _seed(seed)
         every = SHARE_INTERVAL * schedule.total
         share_at = schedule.started + every
         batch = 16
+        exchanging = 0.0
         while True:
             now = time.monotonic()
             if now >= schedule.deadline:
@@ -728,6 +863,12 @@ class _Chain:
                 temperature,
                 temperature,
             )
+            if exchanging <= EXCHANGE_SHARE * (time.monotonic() - schedule.started):
+                before = time.monotonic()
+                self.exchanges += _exchange_tails(
+                    d, self.s, self.best_routes, self.best_len, self.state, EXCHANGE_PASSES
+                )
+                exchanging += time.monotonic() - before
             took = time.monotonic() - now
             if took < SLICE_SECONDS / 2:
                 batch *= 2

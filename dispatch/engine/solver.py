@@ -334,7 +334,7 @@ def _sisr_plan(
     by_id.update({v: _not_placed(v) for v in screening.allowed if v not in served})
     phase = (
         f"SISR: {figures['iterations']:,} ruins, {figures['accepted']:,} accepted, "
-        f"cost {figures['start_cost']:,} to {figures['cost']:,}"
+        f"{figures['exchanges']:,} tail exchanges, cost {figures['start_cost']:,} to {figures['cost']:,}"
     )
     if figures["searches"] > 1:
         phase += (

@@ -162,20 +162,76 @@ def test_every_rule_holds_on_a_mixed_day(seed, searches):
         assert plan.total_travel_time <= before
 
 
+def chain_of(day: DispatchProblem, allowed, routes) -> tuple[tuple, "sisr._Chain"]:
+    """The kernels' data for ``day`` and a chain at ``routes``."""
+    arrays = sisr._Arrays(day, allowed)
+    index = {v.id: i for i, v in enumerate(day.visits)}
+    start = sisr._new_state(len(day.visits), len(day.technicians), arrays.capacity + 1)
+    for k, tech in enumerate(day.technicians):
+        ids = routes.get(tech.id, [])
+        start[0][k, : len(ids)] = [index[v] for v in ids]
+        start[1][k] = len(ids)
+    return arrays.data, sisr._Chain(arrays.data, start[0], start[1])
+
+
+def routes_of(day: DispatchProblem, chain) -> dict[str, list[str]]:
+    R, rlen = chain.s[0], chain.s[1]
+    return {
+        t.id: [day.visits[i].id for i in R[k, : rlen[k]]] for k, t in enumerate(day.technicians) if rlen[k]
+    }
+
+
+def test_tail_exchanges_swap_whole_days_between_technicians():
+    """Each technician was given the cluster by the other's home; exchanging
+    whole days (2-opt* at the first stop) is the move that fixes it."""
+    day = problem(
+        [visit("a1", 1), visit("a2", 2), visit("b1", 18), visit("b2", 19)],
+        [technician("A", 0, end_location=10), technician("B", 20, end_location=10)],
+        size=21,
+    )
+    allowed = {v.id: ["A", "B"] for v in day.visits}
+    d, chain = chain_of(day, allowed, {"A": ["b1", "b2"], "B": ["a1", "a2"]})
+    assert chain.state[0] == 560
+    assert sisr._exchange_tails(d, chain.s, chain.best_routes, chain.best_len, chain.state, 3) >= 1
+    assert routes_of(day, chain) == {"A": ["a1", "a2"], "B": ["b1", "b2"]}
+    assert (
+        chain.state[0]
+        == chain.state[2]
+        == 220
+        == timed_plan(day, routes_of(day, chain), []).total_travel_time
+    )
+
+
+def test_tail_exchanges_keep_every_rule_and_every_visit():
+    """From the construction's plan of the mixed days (pins, skills,
+    capacity, maximum visits, several windows, two labs): fewer or equal
+    costs, the same visits, a plan the validator accepts."""
+    for seed in range(1, 5):
+        day = mixed_day(seed)
+        screening = screen(day)
+        first = construct(day, screening.allowed)
+        d, chain = chain_of(day, screening.allowed, first.routes)
+        before = int(chain.state[0])
+        sisr._exchange_tails(d, chain.s, chain.best_routes, chain.best_len, chain.state, 5)
+        routes = routes_of(day, chain)
+        assert sorted(v for ids in routes.values() for v in ids) == sorted(
+            v for ids in first.routes.values() for v in ids
+        )
+        assert chain.state[0] <= before
+        assert chain.state[0] == sum(int(chain.s[3][k]) for k in range(len(day.technicians)))
+        unplaced = [v for v in screening.allowed if v not in {x for ids in routes.values() for x in ids}]
+        from dispatch.engine.solver import _not_placed
+
+        plan = timed_plan(day, routes, [*screening.unassigned, *map(_not_placed, unplaced)])
+        assert validate(day, plan) == []
+
+
 def test_a_chain_behind_carries_on_from_the_best_plan_and_the_leader_posts_its_own():
     day = mixed_day(5)
     screening = screen(day)
     first = construct(day, screening.allowed)
-    arrays = sisr._Arrays(day, screening.allowed)
-    d = arrays.data
-    width = arrays.capacity + 1
-    index = {v.id: i for i, v in enumerate(day.visits)}
-    start = sisr._new_state(len(day.visits), len(day.technicians), width)
-    for k, tech in enumerate(day.technicians):
-        ids = first.routes.get(tech.id, [])
-        start[0][k, : len(ids)] = [index[v] for v in ids]
-        start[1][k] = len(ids)
-    leader, behind = sisr._Chain(d, start[0], start[1]), sisr._Chain(d, start[0], start[1])
+    d, leader = chain_of(day, screening.allowed, first.routes)
+    _, behind = chain_of(day, screening.allowed, first.routes)
     assert leader.valid and behind.valid
     board = sisr._Board(leader)
     sisr._seed(5)
