@@ -127,8 +127,8 @@ class Config:
 
     # Dispatch. Travel times: an OSRM-style table service (OSRM_URL), else the straight-line
     # distance × DISPATCH_CIRCUITY at DISPATCH_SPEED_KMH. Planning runs on a thread of the app
-    # ("thread") or on RQ workers ("rq", with REDIS_URL); DISPATCH_WORKERS caps the processes one
-    # large day may use (unset: every core); DISPATCH_TIME_LIMIT is the engine's time when a
+    # ("thread") or on RQ workers ("rq", with REDIS_URL); DISPATCH_WORKERS caps the cores one
+    # solve may use (search threads or worker processes; unset: every core); DISPATCH_TIME_LIMIT is the engine's time when a
     # coordinator plans from the board.
     OSRM_URL = os.environ.get("OSRM_URL", "")
     OSRM_TIMEOUT = float(os.environ.get("OSRM_TIMEOUT", "10"))

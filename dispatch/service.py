@@ -64,7 +64,7 @@ def _published_windows(day: DayData, published: PlanVersion) -> dict[str, TimeWi
 
 
 def _workers() -> int | None:
-    """``DISPATCH_WORKERS``: processes a large day may use (unset: every core)."""
+    """``DISPATCH_WORKERS``: cores one solve may use (unset: every core)."""
     value = setting(current_app.config, "DISPATCH_WORKERS")
     return int(value) if value not in (None, "") else None
 

@@ -46,8 +46,9 @@ from dispatch.engine.timing import fits, timed_route
 from dispatch.engine.validation import ensure_valid
 
 LARGE_DAY = 300
-# Shorter solves stay in one process: starting a worker costs a fraction of a
-# second, more than its search gave below this (300 visits at 1-2 s).
+# Shorter solves use one core: starting a worker process costs a fraction of
+# a second, more than its search gave below this (300 visits at 1-2 s), and
+# such solves are a coordinator's quick re-plans, frequent on a busy server.
 PORTFOLIO_SECONDS = 2.5
 
 
@@ -109,8 +110,9 @@ def solve(
     generator (ruin choices) and the grouping of routes on large days; the
     result still depends on how much search fits in the time limit.
     ``workers`` is how many cores the search may use (default: every core
-    this process may run on). Ruin and recreate runs one annealing chain per
-    worker, in threads that share their best plan. With OR-Tools' search
+    this process may run on). Given at least ``PORTFOLIO_SECONDS``, ruin and
+    recreate runs one annealing chain per worker, in threads that share their
+    best plan. With OR-Tools' search
     (days with breaks or a balance term, an explicit ``strategy``, or kernels
     not yet compiled) a large day is solved by parts in that many processes,
     and a smaller one, given at least ``PORTFOLIO_SECONDS``, runs that many
@@ -310,7 +312,10 @@ def _solve_by_sisr(
     (OR-Tools searches then)."""
     deadline = clock.started + clock.limit - _reserve(problem)
     start = {tech_id: ids for tech_id, ids in first.routes.items() if ids}
-    found = sisr.improve(problem, screening.allowed, start, deadline, seed, searches=workers)
+    # Under PORTFOLIO_SECONDS one chain: short solves are the frequent ones
+    # (a coordinator's quick re-plan) and leave the other cores to the server.
+    searches = workers if clock.limit >= PORTFOLIO_SECONDS else 1
+    found = sisr.improve(problem, screening.allowed, start, deadline, seed, searches=searches)
     if found is None:
         return None
     routes, figures = found

@@ -79,6 +79,9 @@ class Visitor:
         return path
 
     def no_horizontal_scroll(self) -> None:
+        # Measure the page as shown: after a form post the new document's text
+        # is there before its stylesheet has loaded, and unstyled it is wider.
+        self.page.wait_for_load_state("load")
         width = self.page.evaluate("document.documentElement.scrollWidth")
         viewport = self.page.viewport_size["width"]
         assert width <= viewport, f"the page is {width}px wide on a {viewport}px screen"
