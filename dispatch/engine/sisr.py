@@ -888,20 +888,21 @@ class _Board:
 
     def offer(self, chain: _Chain) -> None:
         with self.lock:
-            if chain.key() < self.key:
-                self.key = chain.key()
-                self.routes[:] = chain.best_routes
-                self.length[:] = chain.best_len
+            self._post(chain)
+
+    def _post(self, chain: _Chain) -> bool:
+        """Take the chain's best if it leads (under the lock); True if it did."""
+        if chain.key() < self.key:
+            self.key = chain.key()
+            self.routes[:] = chain.best_routes
+            self.length[:] = chain.best_len
+            return True
+        return False
 
     def trade(self, d, chain: _Chain) -> None:
         """Post the chain's best if it leads; else move the chain onto the leader."""
         with self.lock:
-            if chain.key() < self.key:
-                self.key = chain.key()
-                self.routes[:] = chain.best_routes
-                self.length[:] = chain.best_len
-                return
-            if self.key == chain.key():
+            if self._post(chain) or self.key == chain.key():
                 return
             routes, length = self.routes.copy(), self.length.copy()
             self.shared += 1

@@ -73,6 +73,14 @@ def mixed_day(seed: int, visits: int = 60, technicians: int = 6) -> DispatchProb
     return DispatchProblem(tuple(day), tuple(crew), matrix, labs)
 
 
+def one_route(day: DispatchProblem, k: int, order: list[int]) -> tuple:
+    """The kernels' arrays with ``order`` (visit numbers) as technician ``k``'s route."""
+    state = sisr._new_state(len(day.visits), len(day.technicians), 31)
+    state[0][k, : len(order)] = order
+    state[1][k] = len(order)
+    return state
+
+
 def test_the_compiled_timing_is_the_engines_timing_rule():
     """Random orders on the mixed days: the kernel's feasibility is
     :func:`fits` and, where feasible, its cost is the timed route's."""
@@ -87,9 +95,7 @@ def test_the_compiled_timing_is_the_engines_timing_rule():
             k = rng.randrange(len(day.technicians))
             tech = day.technicians[k]
             order = rng.sample(range(len(day.visits)), rng.randint(1, 7))
-            state = sisr._new_state(len(day.visits), len(day.technicians), 31)
-            state[0][k, : len(order)] = order
-            state[1][k] = len(order)
+            state = one_route(day, k, order)
             ids = [day.visits[i].id for i in order]
             feasible = fits(day, tech, ids)
             assert sisr._evaluate(arrays.data, state, k) == feasible
@@ -117,9 +123,7 @@ def test_the_quick_insertion_check_is_the_timing_rule():
             tech = day.technicians[k]
             order = rng.sample(range(len(day.visits)), rng.randint(1, 6))
             *order, extra = order
-            state = sisr._new_state(len(day.visits), len(day.technicians), 31)
-            state[0][k, : len(order)] = order
-            state[1][k] = len(order)
+            state = one_route(day, k, order)
             ids = [day.visits[i].id for i in order]
             if not sisr._evaluate(arrays.data, state, k):
                 continue
