@@ -11,6 +11,7 @@ it must beat the construction's plan within the limit.
 import random
 import time
 
+import numpy as np
 import pytest
 from dispatch_worlds import metro_day, problem, technician, visit
 
@@ -252,6 +253,72 @@ def test_a_chain_behind_carries_on_from_the_best_plan_and_the_leader_posts_its_o
         assert (behind.s[0][k, :count] == leader.best_routes[k, :count]).all()
         assert sisr._evaluate(d, behind.s, k)
     assert behind.state[0] == leader.state[2]
+
+
+def _added_cost(d, state, r, p, c) -> int:
+    """The insertion's estimate of what visit ``c`` before position ``p``
+    of route ``r`` adds (the last leg through the cheapest lab)."""
+    cst, vloc, tloc, fcost = d[1], d[2], d[10], d[19]
+    R, rlen = state[0], state[1]
+    cl = vloc[c]
+    a = tloc[r] if p == 0 else vloc[R[r, p - 1]]
+    if p < rlen[r]:
+        nxt = vloc[R[r, p]]
+        return int(cst[a, cl] + cst[cl, nxt] - cst[a, nxt])
+    return int(cst[a, cl] + fcost[r, cl] - (fcost[r, a] if rlen[r] else 0))
+
+
+def _recreate_one(d, chain, c, reach: int):
+    """Put visit ``c`` back with nothing blinked, on the routes serving one
+    of its ``reach`` nearest visits; return its route and place."""
+    d = list(d)
+    d[23] = d[23].copy()
+    d[23][2], d[23][4] = 0.0, reach
+    m = chain.s[1].shape[0]
+    touched, order = np.zeros(m, dtype=np.bool_), np.empty(m, dtype=np.int64)
+    sisr._recreate(tuple(d), chain.s, chain.b, touched, order, 0, np.array([c]), 1)
+    return int(chain.s[5][c]), int(chain.s[6][c])
+
+
+def test_insertion_takes_the_cheapest_place_that_fits():
+    """Insertion reaching every route must take the place of least added
+    cost among every place the timing rule (:func:`fits`), the
+    technician's skills, room and load allow (blinks aside)."""
+    compared = 0
+    for seed in range(1, 4):
+        day = mixed_day(seed, visits=40, technicians=5)
+        screening = screen(day)
+        first = construct(day, screening.allowed)
+        served = [v for ids in first.routes.values() for v in ids]
+        rng = random.Random(seed)
+        for visit_id in rng.sample(served, 8):
+            routes = {t: [v for v in ids if v != visit_id] for t, ids in first.routes.items()}
+            d, chain = chain_of(day, screening.allowed, routes)
+            c = next(i for i, v in enumerate(day.visits) if v.id == visit_id)
+            costs = []
+            for k, tech in enumerate(day.technicians):
+                ids = routes.get(tech.id, [])
+                load = sum(day.visit(v).demand for v in ids) + day.visits[c].demand
+                if tech.id not in screening.allowed[visit_id] or len(ids) >= tech.max_visits:
+                    continue
+                if load > tech.capacity:
+                    continue
+                for p in range(len(ids) + 1):
+                    if fits(day, tech, [*ids[:p], visit_id, *ids[p:]]):
+                        costs.append(_added_cost(d, chain.s, k, p, c))
+            r, p = _recreate_one(d, chain, c, len(day.visits))
+            if not costs:
+                assert r == -1
+                continue
+            assert r >= 0
+            # Where it went, the route is as before with the visit at ``p``.
+            assert int(chain.s[0][r, p]) == c
+            before = routes.get(day.technicians[r].id, [])
+            assert len(before) + 1 == chain.s[1][r]
+            _, fresh = chain_of(day, screening.allowed, routes)
+            assert _added_cost(d, fresh.s, r, p, c) == min(costs)
+            compared += 1
+    assert compared >= 20
 
 
 def test_a_visit_of_a_higher_priority_is_never_given_up():
