@@ -65,11 +65,6 @@ NEIGHBOURS = 64
 # A removed visit is tried on the routes that serve one of its this many
 # nearest visits, and on every empty one.
 INSERT_NEIGHBOURS = 64
-# Given this long, the chains start from the plan with its routes split in
-# two onto idle technicians (:func:`_spread`), trying this many for each
-# route; a quicker re-plan may not win back the longer start.
-SPREAD_SECONDS = 2.5
-SPREAD_TRIES = 16
 # Temperatures, as shares of the mean leg of the starting plan.
 START_TEMPERATURE = 1.0
 END_TEMPERATURE = 0.02
@@ -713,11 +708,7 @@ def improve(
     from that one. Two chains sharing this way search like one chain given
     nearly twice the time, which beats keeping the better of two independent
     ones: an annealing run gains more from more iterations than from a
-    second draw.
-
-    Given ``SPREAD_SECONDS`` or more, the chains start from ``routes`` with
-    their routes split onto idle technicians (:func:`_spread`); the result
-    is never worse than ``routes``."""
+    second draw."""
     if not problem.visits or not supports(problem):
         return None
     arrays = _Arrays(problem, allowed)
@@ -752,11 +743,6 @@ def improve(
         _exchange_tails(d, chain.s, chain.best_routes, chain.best_len, chain.state, 1)
     chains = [chain, *(_Chain(d, R, rlen) for _ in range(max(1, searches) - 1))]
     board = _Board(chain)
-    if deadline - time.monotonic() >= SPREAD_SECONDS:
-        # The board keeps the construction's plan until a chain beats it.
-        spread_R, spread_len = _spread(d, R, rlen)
-        for other in chains:
-            other.restart(d, spread_R, spread_len)
     threads = [
         threading.Thread(target=other.run, args=(d, schedule, seed + k, board), name=f"sisr-{k}", daemon=True)
         for k, other in enumerate(chains[1:], start=1)
@@ -781,61 +767,6 @@ def improve(
         "shared": board.shared,
     }
     return result, figures
-
-
-def _spread(d, R: np.ndarray, rlen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The plan with routes split in two onto idle technicians, where the
-    rules allow: each route's second half goes to the idle technician, among
-    the ``SPREAD_TRIES`` whose start is nearest it, for whom the two halves
-    cost least.
-
-    Ruin and recreate removes routes easily (merging two saves their legs
-    from and to home) but hardly ever adds one: a visit alone on a new route
-    costs two long legs, which annealing does not accept. A search started
-    with fewer routes than the best plan has stays with too few (on long
-    routes with narrow windows, four in thirty-two, and 1.4 % more drive);
-    started from more, it removes those it does not need."""
-    n, m = d[2].shape[0], R.shape[0]
-    cst, vloc, dem, elig, tloc, tmaxv, tcap = d[1], d[2], d[7], d[9], d[10], d[14], d[15]
-    s = _new_state(n, m, R.shape[1])
-    s[0][:] = R
-    s[1][:] = rlen
-    for k in range(m):
-        _evaluate(d, s, k)
-    idle = [k for k in range(m) if rlen[k] == 0]
-    for r in sorted(range(m), key=lambda k: -int(rlen[k])):
-        count = int(s[1][r])
-        if count < 2 or not idle:
-            continue
-        half = count // 2
-        tail = s[0][r, half:count].copy()
-        load = int(dem[tail].sum())
-        first = vloc[tail[0]]
-        nearest = sorted(idle, key=lambda k: int(cst[tloc[k], first]))[:SPREAD_TRIES]
-        base = int(s[3][r])
-        best, best_k = base, -1
-        for k in nearest:
-            if len(tail) > tmaxv[k] or load > tcap[k] or not elig[tail, k].all():
-                continue
-            s[0][k, : len(tail)] = tail
-            s[1][k] = len(tail)
-            s[1][r] = half
-            if _evaluate(d, s, k) and _evaluate(d, s, r):
-                cost = int(s[3][r] + s[3][k])
-                if best_k < 0 or cost < best:
-                    best, best_k = cost, k
-            s[1][k] = 0
-            s[1][r] = count
-            _evaluate(d, s, k)
-            _evaluate(d, s, r)
-        if best_k >= 0:
-            s[0][best_k, : len(tail)] = tail
-            s[1][best_k] = len(tail)
-            s[1][r] = half
-            _evaluate(d, s, best_k)
-            _evaluate(d, s, r)
-            idle.remove(best_k)
-    return s[0], s[1]
 
 
 class _Schedule:

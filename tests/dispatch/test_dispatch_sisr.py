@@ -321,59 +321,6 @@ def test_insertion_takes_the_cheapest_place_that_fits():
     assert compared >= 20
 
 
-def test_the_search_starts_from_routes_split_onto_idle_technicians():
-    """Ruin and recreate hardly ever opens a route, so it starts from more
-    routes than it needs: each route's second half goes to an idle
-    technician where every rule allows. On the mixed days (skills, pins,
-    capacity, maximum visits, windows, two labs) the split plan serves the
-    same visits, passes the validator and uses more technicians."""
-    split_some = 0
-    for seed in range(1, 5):
-        day = mixed_day(seed, visits=40, technicians=8)
-        screening = screen(day)
-        # The construction's routes of half the crew; the other half idle.
-        first = construct(day, screening.allowed).routes
-        start = {t: ids for t, ids in first.items() if int(t[1:]) < 4}
-        d, chain = chain_of(day, screening.allowed, start)
-        R, rlen = sisr._spread(d, chain.s[0], chain.s[1])
-        spread = {
-            t.id: [day.visits[i].id for i in R[k, : rlen[k]]]
-            for k, t in enumerate(day.technicians)
-            if rlen[k]
-        }
-        assert sorted(v for ids in spread.values() for v in ids) == sorted(
-            v for ids in start.values() for v in ids
-        )
-        idle = len(day.technicians) - len(start)
-        assert len(start) <= len(spread) <= len(start) + idle
-        split_some += len(spread) > len(start)
-        for tech_id, ids in spread.items():
-            tech = day.technician(tech_id)
-            assert fits(day, tech, ids)
-            assert len(ids) <= tech.max_visits
-            assert sum(day.visit(v).demand for v in ids) <= tech.capacity
-            assert all(tech_id in screening.allowed[v] for v in ids)
-        # Every route kept its first half, in order.
-        for tech_id, ids in start.items():
-            assert spread[tech_id] == ids[: len(spread[tech_id])]
-    assert split_some >= 3, split_some
-
-
-def test_a_route_is_not_split_onto_a_technician_the_rules_rule_out():
-    """The idle technician lacks the skill one visit of the second half needs."""
-    day = problem(
-        [visit("a", 1), visit("b", 2), visit("c", 3), visit("d", 4, required_skills={"x"})],
-        [technician("t1", skills={"x"}), technician("t2")],
-    )
-    allowed = screen(day).allowed
-    d, chain = chain_of(day, allowed, {"t1": ["a", "b", "c", "d"]})
-    R, rlen = sisr._spread(d, chain.s[0], chain.s[1])
-    assert list(rlen) == [4, 0]
-    d, chain = chain_of(day, allowed, {"t1": ["d", "c", "b", "a"]})
-    R, rlen = sisr._spread(d, chain.s[0], chain.s[1])
-    assert list(rlen) == [2, 2] and list(R[1, :2]) == [1, 0]
-
-
 def test_a_visit_of_a_higher_priority_is_never_given_up():
     """The technician has room for two visits: the start serves the two
     cheap low-priority ones; the search must take the far urgent one
