@@ -335,15 +335,19 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
     ranked = np.argsort(key)
     adj = d[18]
     par = d[23]
-    # Row ``cl`` of the transposed matrix holds every leg into the visit:
-    # with row ``cl`` of ``cst`` (legs out of it), both stay in cache.
+    # Row ``cl`` of the transposed matrices holds every leg into the visit
+    # (its cost, its duration): with row ``cl`` of ``cst`` and ``dur`` (legs
+    # out of it), all stay in cache.
     into = d[24]
+    dinto = d[25]
     blink = par[2]
     reach = min(int(par[4]), adj.shape[1])
     near = np.zeros(m, dtype=np.bool_)
     for i in range(npending):
         c = pending[ranked[i]]
         cl = vloc[c]
+        first = wst[c, 0]
+        last = wen[c, nw[c] - 1]
         best = INFINITE
         best_r = -1
         best_p = -1
@@ -364,10 +368,27 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
                 if delta < best and _can_insert(d, s, r, 0, c):
                     best, best_r, best_p = delta, r, 0
                 continue
+            # Times only grow along a route: once the visit would arrive after
+            # its last window, it would at every later place too (legs keep
+            # the triangle inequality, up to rounding), and a place whose
+            # next stop could not wait for the visit's first window is out
+            # without the full check. Most places fail one of these on long
+            # routes, so the scan reads route order and the visit's own rows
+            # only.
             a = tloc[r]
+            depart = tss[r]
             for p in range(count + 1):
+                if p > 0:
+                    u = R[r, p - 1]
+                    depart = rst[r, p - 1] + serv[u]
+                arrive = depart + dinto[cl, a]
+                if arrive > last:
+                    break
                 if p < count:
                     nxt = vloc[R[r, p]]
+                    if not rjump[r, p] and max(arrive, first) + serv[c] + dur[cl, nxt] > rlate[r, p]:
+                        a = nxt
+                        continue
                     delta = into[cl, a] + cst[cl, nxt] - cst[a, nxt]
                 else:
                     nxt = -1
@@ -635,6 +656,7 @@ class _Arrays:
         np.fill_diagonal(near, np.inf)
         adj = np.argsort(near, axis=1, kind="stable")[:, :neighbours].astype(np.int64)
         self.n, self.m = n, m
+        into = np.ascontiguousarray(cst.T)
         self.capacity = max(1, min(n, max(t.max_visits if t.max_visits is not None else n for t in techs)))
         self.data = (
             dur,
@@ -663,7 +685,8 @@ class _Arrays:
             np.array(
                 [AVERAGE_REMOVED, MAX_STRING, BLINK_RATE, SPLIT_RATE, INSERT_NEIGHBOURS], dtype=np.float64
             ),
-            np.ascontiguousarray(cst.T),
+            into,
+            into if cst is dur else np.ascontiguousarray(dur.T),
         )
 
 
