@@ -340,6 +340,7 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
     # out of it), all stay in cache.
     into = d[24]
     dinto = d[25]
+    fout = d[26]
     blink = par[2]
     reach = min(int(par[4]), adj.shape[1])
     near = np.zeros(m, dtype=np.bool_)
@@ -364,7 +365,7 @@ def _recreate(d, s, b, touched, order, ntouched, pending, npending):
             if count == 0:
                 if np.random.random() < blink:
                     continue
-                delta = into[cl, tloc[r]] + fcost[r, cl]
+                delta = into[cl, tloc[r]] + fout[cl, r]
                 if delta < best and _can_insert(d, s, r, 0, c):
                     best, best_r, best_p = delta, r, 0
                 continue
@@ -687,6 +688,7 @@ class _Arrays:
             ),
             into,
             into if cst is dur else np.ascontiguousarray(dur.T),
+            np.ascontiguousarray(fcost.T),
         )
 
 
