@@ -1,6 +1,6 @@
 """How fast the booking page's fleet check answers on a full day (300 visits, 25 technicians).
 
-The day of ``bench_dispatch_day`` is solved once (a few seconds); its routes
+A New York day of the realistic-day generator (``days.py``) is solved once (a few seconds); its routes
 become the insertion structure, as a stored plan does in the service. Then
 one proposed window for a random address is checked, many times: median and
 p95. Also timed: building the structure from the plan's routes, and from the
@@ -24,17 +24,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dataclasses import replace  # noqa: E402
 from datetime import UTC
 
-from bench_dispatch_day import CENTRE, SHIFT, WINDOWS, _around, generate_day  # noqa: E402
-
+from benchmarks.days import CITIES, HOME_STARTS, HOUR, SHIFTS, WINDOW, Centre, _near, generate  # noqa: E402
 from dispatch.engine import solve  # noqa: E402
 from dispatch.engine.insertion import Candidate, DayRoutes, day_routes  # noqa: E402
 from dispatch.travel import GeodesicTravel  # noqa: E402
 
+CITY = CITIES["nyc"]
+CENTRE = CITY.lab
+SHIFT = (min(start for start, _ in SHIFTS), max(end for _, end in SHIFTS))
+WINDOWS = [(h * HOUR, h * HOUR + WINDOW) for h in HOME_STARTS]
+TRAVEL = GeodesicTravel(circuity=CITY.circuity, speed_kmh=CITY.speed_kmh)
+
+
+def generate_day(seed: int):
+    """(problem, points) of the 300-visit, 25-technician New York day ``seed``."""
+    day = generate("nyc", 300, 25, seed)
+    return day.problem, day.points
+
+
+def _around(rng: random.Random, km: float):
+    """A random address within ``km`` of the lab, denser towards it."""
+    return _near(rng, Centre(CENTRE, 1, km))
+
 
 def _candidate(points, point, start: int, end: int) -> Candidate:
-    """A window at ``point``, with its travel to and from every point of the day (geodesic)."""
-    to = GeodesicTravel().tables([point], points)[0][0].tolist()
-    back = GeodesicTravel().tables(points, [point])[0][:, 0].tolist()
+    """A window at ``point``, with its travel to and from every point of the day (as the day's own)."""
+    to = TRAVEL.tables([point], points)[0][0].tolist()
+    back = TRAVEL.tables(points, [point])[0][:, 0].tolist()
     return Candidate("candidate", start, end, 15 * 60, frozenset(), to, back)
 
 

@@ -218,12 +218,15 @@ def run(label: str, url: str, n: int, runs: int, overdue_share: float) -> None:
             .select_from(OutreachItem)
             .where(db.or_(OutreachItem.overdue_months > 0, OutreachItem.red_flag_checkin_id.is_not(None)))
         )
-        token, _ = issue_token(db.session.get(User, nurse_id))
+        nurse = db.session.get(User, nurse_id)
+        token, _ = issue_token(nurse)
+        token_version = nurse.token_version
         region_id = db.session.scalar(db.select(Region.id).order_by(Region.id))
     print(f"  on the worklist: {listed} patients")
     client = app.test_client()
     with client.session_transaction() as session:
         session["user_id"] = nurse_id
+        session["token_version"] = token_version  # what signing in keeps, so the page admits it
     headers = {"Authorization": f"Bearer {token}"}
     cases = {
         "page GET /coordinator/outreach": lambda: client.get("/coordinator/outreach"),
